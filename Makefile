@@ -1,0 +1,58 @@
+# oom_ext project tooling: assemble a patched kernel tree, build it, boot it
+# under QEMU and run the selftests there. `make help` lists the targets.
+# (This Makefile is not part of the kernel tree; see README.md.)
+
+OUT	?= $(CURDIR)/out
+TREE	?= $(OUT)/linux
+SERIES	?= $(OUT)/series
+T	?=
+CMD	?=
+
+SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
+
+.PHONY: help deps tree kernel selftests test vm vm-run series demo clean
+
+help:
+	@echo "oom_ext targets (TREE=$(TREE)):"
+	@echo "  deps       install the Debian 12 packages and virtme-ng this project needs"
+	@echo "  tree       assemble TREE: pinned base + patches/series + overlay files"
+	@echo "  kernel     tree, then build bzImage and vmlinux (BTF) with ccache"
+	@echo "  selftests  kernel, then build tools/testing/selftests/oom_ext in TREE"
+	@echo "  test       selftests, then run them in a VM; ends with 'N passed, N failed'"
+	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
+	@echo "  demo       boot the VM and show a memory cgroup OOM being handled"
+	@echo "  vm         interactive shell in the VM (repo at $(CURDIR), tree at TREE)"
+	@echo "  vm-run     run CMD='...' in the VM and return its exit status"
+	@echo "  series     export a git format-patch series against the base to $(SERIES)"
+	@echo "  clean      remove $(OUT) (the base tarball and ccache stay in ~/.cache)"
+
+deps:
+	@tooling/deps.sh
+
+tree:
+	@tooling/tree.sh $(TREE)
+
+kernel: tree
+	@tooling/kernel.sh $(TREE)
+
+selftests: kernel
+	@tooling/selftests.sh $(TREE)
+
+test: deps selftests
+	@tooling/test.sh $(TREE) $(T)
+
+demo: deps kernel
+	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh
+
+vm: kernel
+	@tooling/vm.sh $(TREE)
+
+vm-run: kernel
+	@test -n "$(CMD)" || { echo "vm-run: say what to run: make vm-run CMD='...'" >&2; exit 2; }
+	@tooling/vm.sh $(TREE) -- $(CMD)
+
+series: tree
+	@tooling/series.sh $(TREE) $(SERIES)
+
+clean:
+	rm -rf $(OUT)

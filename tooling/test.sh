@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run the oom_ext selftests in a VM booted from TREE's kernel, stream their
+# KTAP output, and end with one line "N passed, N failed, N skipped".
+# Exits non-zero if a test failed, a planned test did not report, or the VM
+# did not come back with the runner's status.
+#
+#   tooling/test.sh TREE_DIR [FILTER]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree=$(cd "${1:?usage: test.sh TREE_DIR [FILTER]}" && pwd)
+filter=${2:-}
+runner=$tree/tools/testing/selftests/oom_ext/runner
+log=$(mktemp /tmp/oom_ext-test.XXXXXX)
+
+args=()
+[ -n "$filter" ] && args=(-t "$filter")
+start=$(date +%s)
+"$top/tooling/vm.sh" "$tree" -- "$runner" "${args[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -n1)
+skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log")
+passed=$(( $(grep -cE '^ok [0-9]+' "$log") - skipped ))
+failed=$(grep -cE '^not ok [0-9]+' "$log")
+reported=$((passed + skipped + failed))
+if [ -z "$planned" ]; then
+	echo "test: the runner printed no plan (VM exit status $rc)"
+	failed=$((failed + 1))
+elif [ "$reported" -lt "$planned" ]; then
+	echo "test: $((planned - reported)) planned test(s) never reported (VM exit status $rc)"
+	failed=$((failed + planned - reported))
+fi
+if [ "$rc" != 0 ] && [ "$failed" = 0 ] && ! { [ "$rc" = 4 ] && [ "$passed" = 0 ]; }; then
+	echo "test: the VM run exited with status $rc"
+	failed=$((failed + 1))
+fi
+rm -f "$log"
+echo "test: $(( $(date +%s) - start ))s in the VM"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
