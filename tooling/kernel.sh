@@ -20,7 +20,7 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 # ccache hits across trees.
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-2026-01-01}"
 export KBUILD_BUILD_HOST=oom-ext KBUILD_BUILD_USER=oom-ext
-kmake() { make -C "$tree" -s CC="$cc" HOSTCC="$cc" -j"$jobs" "$@"; }
+kmake() { make -C "$tree" -s CC="$cc" HOSTCC="$cc" LOCALVERSION=-oom_ext -j"$jobs" "$@"; }
 
 want=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 have=$(cat "$tree/.oom_ext-config" 2>/dev/null || true)

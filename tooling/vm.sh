@@ -62,13 +62,13 @@ if [ -z "$accel" ]; then
 	if [ -f "$cache/accel" ] && [ "$(sed -n 1p "$cache/accel")" = "$key" ]; then
 		accel=$(sed -n 2p "$cache/accel")
 	else
-		if probe_kvm; then accel=kvm; else accel=tcg; fi
+		if probe_kvm 2>/dev/null; then accel=kvm; else accel=tcg; fi
 		printf '%s\n%s\n' "$key" "$accel" >"$cache/accel"
 	fi
 fi
 
 opts=(--run "$bzimage" --memory "$mem" --cpus "$cpus" --cwd "$top"
-      --append "panic=-1 oops=panic=0")
+      --append "panic=-1")
 [ "$accel" = kvm ] || opts+=(--disable-kvm)
 
 if [ "${1:-}" != "--" ]; then
@@ -78,12 +78,21 @@ fi
 shift
 [ $# -gt 0 ] || { echo "vm: no command after --" >&2; exit 2; }
 
-# The guest prints its console to stderr with --verbose; keep it in a log
-# and show its tail only when something went wrong.
+# virtme-ng sends the guest's serial console to /dev/null unless --verbose,
+# which mixes it into the command's output. Keep it in a log instead, through
+# a QEMU wrapper, and show its tail only when something went wrong.
 console=$(mktemp /tmp/oom_ext-console.XXXXXX)
+qemu=$(mktemp /tmp/oom_ext-qemu.XXXXXX)
+cat >"$qemu" <<QEMU
+#!/bin/bash
+args=()
+for a in "\$@"; do args+=("\${a/id=console,path=\/dev\/null/id=console,path=$console}"); done
+exec qemu-system-x86_64 "\${args[@]}"
+QEMU
+chmod +x "$qemu"
 echo "vm: booting $(basename "$tree") kernel ($accel, $mem, $cpus CPUs)" >&2
-timeout -k 10 "$tmo" vng "${opts[@]}" --verbose --rwdir "/tmp" --exec "$*" \
-	</dev/null 2>"$console"
+timeout -k 10 "$tmo" vng "${opts[@]}" --qemu "$qemu" --append "loglevel=5" \
+	--exec "$(printf '%q ' "$@")" </dev/null
 rc=$?
 fail=
 if [ $rc = 124 ] || [ $rc = 137 ]; then
@@ -98,5 +107,5 @@ if [ -n "$fail" ]; then
 	tail -n 40 "$console" >&2
 	[ $rc = 0 ] && rc=1
 fi
-rm -f "$console"
+rm -f "$console" "$qemu"
 exit $rc
