@@ -59,9 +59,9 @@ apt_download() {
 	echo "deb $mirror unstable main" >"$src"
 	local opts=(-o Dir::State="$st" -o Dir::State::status=/var/lib/dpkg/status
 		-o Dir::Cache="$st/cache" -o Dir::Etc::SourceList="$src"
-		-o Dir::Etc::SourceParts=/dev/null)
-	apt-get "${opts[@]}" update -qq
-	(cd "$cache" && apt-get "${opts[@]}" download "linux-source-7.2=$DEB_VER")
+		-o Dir::Etc::SourceParts=/dev/null -o APT::Sandbox::User=root)
+	apt-get "${opts[@]}" update -qq >&2
+	(cd "$cache" && apt-get "${opts[@]}" download "linux-source-7.2=$DEB_VER") >&2
 	rm -f "$src"
 	deb=$cache/linux-source-7.2_${DEB_VER}_all.deb
 	[ -f "$deb" ] || die "apt-get download did not produce $deb"
