@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * BPF-programmable OOM handling: struct bpf_oom_ops and the hooks the OOM
+ * killer and the memory controller call. See Documentation/mm/bpf_oom.rst.
+ */
+#ifndef __LINUX_BPF_OOM_H
+#define __LINUX_BPF_OOM_H
+
+#include <linux/types.h>
+
+struct cgroup;
+struct mem_cgroup;
+struct oom_control;
+
+#define BPF_OOM_NAME_MAX_LEN	64
+
+/**
+ * enum bpf_oom_result - what a bpf_oom_ops handler returns
+ * @BPF_OOM_PASS: not handled; the next policy up the hierarchy, then the
+ *	in-kernel OOM killer, runs.
+ * @BPF_OOM_HANDLED: the handler freed memory with a kfunc such as
+ *	bpf_oom_kill_process(). The kernel believes this only if a kfunc set
+ *	oom_control::bpf_memory_freed during the call; otherwise the claim is
+ *	counted as false and the walk goes on.
+ */
+enum bpf_oom_result {
+	BPF_OOM_PASS = 0,
+	BPF_OOM_HANDLED = 1,
+};
+
+/**
+ * struct bpf_oom_ops - a BPF OOM policy
+ * @handle_out_of_memory: called under oom_lock for an OOM in the cgroup the
+ *	policy is attached to or below it (for the root: every OOM). @cgrp is
+ *	that attach cgroup. May sleep. Returns an enum bpf_oom_result.
+ * @name: shown in the OOM report and in the debugfs listing; an empty name
+ *	becomes "bpf_oom".
+ *
+ * Members may be added at the end; programs match them by name.
+ */
+struct bpf_oom_ops {
+	int (*handle_out_of_memory)(struct oom_control *oc, struct cgroup *cgrp);
+	char name[BPF_OOM_NAME_MAX_LEN];
+};
+
+#ifdef CONFIG_BPF_OOM
+bool bpf_oom_handle(struct oom_control *oc);
+void bpf_oom_memcg_offline(struct mem_cgroup *memcg);
+#else
+static inline bool bpf_oom_handle(struct oom_control *oc)
+{
+	return false;
+}
+
+static inline void bpf_oom_memcg_offline(struct mem_cgroup *memcg)
+{
+}
+#endif
+
+#endif /* __LINUX_BPF_OOM_H */

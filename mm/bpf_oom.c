@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF-programmable OOM handling.
+ *
+ * A struct bpf_oom_ops policy is attached through a BPF link to a memory
+ * cgroup (the root cgroup for "system-wide"). On an OOM, out_of_memory()
+ * calls bpf_oom_handle(), which walks from the OOMing memcg up to the root
+ * and calls each attached policy until one frees memory. If none does, the
+ * in-kernel OOM killer runs as before. See Documentation/mm/bpf_oom.rst.
+ *
+ * Lifetime and locking
+ *
+ * - struct bpf_oom is one attachment. It is created by reg() and freed by
+ *   unreg(), which the struct_ops core calls exactly once per link (on link
+ *   detach or when the last link reference goes away).
+ * - The attachment holds a css reference on its memcg, so the memcg (and
+ *   memcg->bpf_oom) stays valid until unreg(); the link holds a reference on
+ *   the cgroup itself (see bpf_struct_ops_link_create()).
+ * - bpf_oom_mutex serialises reg(), unreg() and memcg offline. It protects
+ *   memcg->bpf_oom updates and bpf_oom_list.
+ * - OOM dispatch reads memcg->bpf_oom under bpf_oom_srcu, because handlers
+ *   may sleep. unreg() clears the pointer and waits for an SRCU grace period
+ *   before it frees the attachment, so a detach during an OOM waits for
+ *   running handlers and no handler runs after unreg() returns.
+ * - Memcg offline (rmdir) clears memcg->bpf_oom under bpf_oom_mutex and hands
+ *   the detach of the link to a work item. It must not detach inline: the
+ *   offline callback runs under cgroup_mutex, and the link detach takes the
+ *   struct_ops update_mutex, which other struct_ops reg() paths hold while
+ *   taking cgroup_mutex. The work item owns a link reference and never looks
+ *   at the attachment, which unreg() may free at any time; so offline and
+ *   unreg() can race in any order without a double detach or a stale pointer.
+ */
+#include <linux/bpf.h>
+#include <linux/bpf_oom.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/cgroup.h>
+#include <linux/debugfs.h>
+#include <linux/memcontrol.h>
+#include <linux/oom.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+
+/* Deferred link detach for a removed cgroup; owns a link reference. */
+struct bpf_oom_hup {
+	struct work_struct work;
+	struct bpf_link *link;
+};
+
+struct bpf_oom {
+	struct bpf_oom_ops *ops;
+	struct bpf_link *link;
+	struct cgroup *cgrp;		/* the link's reference */
+	struct mem_cgroup *memcg;	/* css reference held until unreg() */
+	struct bpf_oom_hup *hup;	/* preallocated; NULL once handed over */
+	struct list_head node;		/* on bpf_oom_list */
+	atomic64_t calls;
+	atomic64_t handled;
+	atomic64_t false_claims;
+	atomic64_t kills;
+	char name[BPF_OOM_NAME_MAX_LEN];
+};
+
+static DEFINE_MUTEX(bpf_oom_mutex);
+static LIST_HEAD(bpf_oom_list);
+DEFINE_STATIC_SRCU(bpf_oom_srcu);
+static atomic_t bpf_oom_nr_attached = ATOMIC_INIT(0);
+
+/* Calls one policy; true if it handled the OOM and memory was freed. */
+static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
+{
+	enum bpf_oom_result ret;
+
+	if (!bo->ops->handle_out_of_memory)
+		return false;
+
+	/* Only kfuncs that free memory set this: the forward-progress rule. */
+	oc->bpf_memory_freed = false;
+	oc->bpf_oom = bo;
+	atomic64_inc(&bo->calls);
+	ret = bo->ops->handle_out_of_memory(oc, bo->cgrp);
+	oc->bpf_oom = NULL;
+
+	if (ret != BPF_OOM_HANDLED)
+		return false;
+	if (!oc->bpf_memory_freed) {
+		atomic64_inc(&bo->false_claims);
+		return false;
+	}
+	atomic64_inc(&bo->handled);
+	return true;
+}
+
+/**
+ * bpf_oom_handle - let attached BPF policies handle an OOM
+ * @oc: the OOM being handled; oom_lock is held
+ *
+ * Calls the policy attached to the OOMing memcg, then those of its
+ * ancestors up to the root, until one returns %BPF_OOM_HANDLED having freed
+ * memory. A global OOM consults only the root cgroup's policy.
+ *
+ * Return: true if a policy handled the OOM, false to let the kernel act.
+ */
+bool bpf_oom_handle(struct oom_control *oc)
+{
+	struct mem_cgroup *memcg;
+	bool handled = false;
+	int idx;
+
+	if (!atomic_read(&bpf_oom_nr_attached) || mem_cgroup_disabled())
+		return false;
+
+	/*
+	 * The memcgs on the path are pinned: oc->memcg by the charge that is
+	 * failing, each ancestor by its child.
+	 */
+	idx = srcu_read_lock(&bpf_oom_srcu);
+	for (memcg = oc->memcg ?: root_mem_cgroup; memcg;
+	     memcg = parent_mem_cgroup(memcg)) {
+		struct bpf_oom *bo = srcu_dereference(memcg->bpf_oom, &bpf_oom_srcu);
+
+		if (bo && bpf_oom_call(bo, oc)) {
+			handled = true;
+			break;
+		}
+	}
+	srcu_read_unlock(&bpf_oom_srcu, idx);
+	return handled;
+}
+
+static void bpf_oom_hup_workfn(struct work_struct *work)
+{
+	struct bpf_oom_hup *hup = container_of(work, struct bpf_oom_hup, work);
+	struct bpf_link *link = hup->link;
+
+	/* Ends in unreg() unless userspace detached first; wakes poll(). */
+	link->ops->detach(link);
+	bpf_link_put(link);
+	kfree(hup);
+}
+
+/**
+ * bpf_oom_memcg_offline - detach the policy of a memcg going offline
+ * @memcg: the memcg; called from its css_offline callback
+ *
+ * Stops dispatch to the policy now and detaches its link from a work item,
+ * which wakes poll() on the link with EPOLLHUP.
+ */
+void bpf_oom_memcg_offline(struct mem_cgroup *memcg)
+{
+	struct bpf_oom_hup *hup = NULL;
+	struct bpf_oom *bo;
+
+	mutex_lock(&bpf_oom_mutex);
+	bo = rcu_dereference_protected(memcg->bpf_oom,
+				       lockdep_is_held(&bpf_oom_mutex));
+	if (bo) {
+		RCU_INIT_POINTER(memcg->bpf_oom, NULL);
+		atomic_dec(&bpf_oom_nr_attached);
+		/* A zero link refcount means unreg() is already on its way. */
+		if (bpf_link_inc_not_zero(bo->link) == bo->link) {
+			hup = bo->hup;
+			bo->hup = NULL;
+			hup->link = bo->link;
+		}
+	}
+	mutex_unlock(&bpf_oom_mutex);
+
+	if (hup)
+		queue_work(system_dfl_wq, &hup->work);
+}
+
+static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
+{
+	struct bpf_oom_ops *ops = kdata;
+	struct cgroup_subsys_state *css;
+	struct mem_cgroup *memcg;
+	struct cgroup *cgrp;
+	struct bpf_oom *bo;
+	int err = 0;
+
+	/* Legacy registration has no link, so nothing to own the policy. */
+	if (!link)
+		return -EOPNOTSUPP;
+	if (mem_cgroup_disabled())
+		return -EOPNOTSUPP;
+	cgrp = bpf_struct_ops_link_cgroup(link);
+	if (WARN_ON_ONCE(!cgrp))
+		return -EINVAL;
+
+	bo = kzalloc_obj(*bo, GFP_KERNEL);
+	if (!bo)
+		return -ENOMEM;
+	bo->hup = kzalloc_obj(*bo->hup, GFP_KERNEL);
+	if (!bo->hup) {
+		kfree(bo);
+		return -ENOMEM;
+	}
+	INIT_WORK(&bo->hup->work, bpf_oom_hup_workfn);
+	bo->ops = ops;
+	bo->link = link;
+	bo->cgrp = cgrp;
+	strscpy(bo->name, ops->name[0] ? ops->name : "bpf_oom");
+
+	mutex_lock(&bpf_oom_mutex);
+	/*
+	 * The cgroup must have its own memory css, online. Taking it under
+	 * bpf_oom_mutex orders us before the offline callback, which takes
+	 * the mutex too and so always sees the attachment.
+	 */
+	rcu_read_lock();
+	css = rcu_dereference(cgrp->subsys[memory_cgrp_id]);
+	if (!css || !css_tryget_online(css))
+		css = NULL;
+	rcu_read_unlock();
+	if (!css) {
+		err = -EINVAL;
+		goto unlock;
+	}
+	memcg = mem_cgroup_from_css(css);
+	if (rcu_access_pointer(memcg->bpf_oom)) {
+		css_put(css);
+		err = -EEXIST;
+		goto unlock;
+	}
+	bo->memcg = memcg;
+	list_add_tail(&bo->node, &bpf_oom_list);
+	rcu_assign_pointer(memcg->bpf_oom, bo);
+	atomic_inc(&bpf_oom_nr_attached);
+unlock:
+	mutex_unlock(&bpf_oom_mutex);
+	if (err) {
+		kfree(bo->hup);
+		kfree(bo);
+	}
+	return err;
+}
+
+static void bpf_oom_ops_unreg(void *kdata, struct bpf_link *link)
+{
+	struct bpf_oom *bo = NULL, *pos;
+
+	mutex_lock(&bpf_oom_mutex);
+	list_for_each_entry(pos, &bpf_oom_list, node) {
+		if (pos->link == link) {
+			bo = pos;
+			break;
+		}
+	}
+	if (bo) {
+		list_del(&bo->node);
+		/* Still published unless the memcg went offline first. */
+		if (rcu_access_pointer(bo->memcg->bpf_oom) == bo) {
+			RCU_INIT_POINTER(bo->memcg->bpf_oom, NULL);
+			atomic_dec(&bpf_oom_nr_attached);
+		}
+	}
+	mutex_unlock(&bpf_oom_mutex);
+	if (!bo)
+		return;
+
+	/* Wait for handlers that may still run this policy. */
+	synchronize_srcu(&bpf_oom_srcu);
+	css_put(&bo->memcg->css);
+	kfree(bo->hup);
+	kfree(bo);
+}
+
+static int bpf_oom_ops_init_member(const struct btf_type *t,
+				   const struct btf_member *member,
+				   void *kdata, const void *udata)
+{
+	const struct bpf_oom_ops *uops = udata;
+	struct bpf_oom_ops *ops = kdata;
+	u32 moff = __btf_member_bit_offset(t, member) / 8;
+
+	if (moff == offsetof(struct bpf_oom_ops, name)) {
+		if (bpf_obj_name_cpy(ops->name, uops->name, sizeof(ops->name)) < 0)
+			return -EINVAL;
+		return 1;
+	}
+	return 0;
+}
+
+static int bpf_oom_ops_check_member(const struct btf_type *t,
+				    const struct btf_member *member,
+				    const struct bpf_prog *prog)
+{
+	return 0;
+}
+
+static int bpf_oom_ops_init(struct btf *btf)
+{
+	return 0;
+}
+
+static bool bpf_oom_ops_is_valid_access(int off, int size,
+					enum bpf_access_type type,
+					const struct bpf_prog *prog,
+					struct bpf_insn_access_aux *info)
+{
+	if (type != BPF_READ)
+		return false;
+	if (off < 0 || off >= sizeof(__u64) * MAX_BPF_FUNC_ARGS)
+		return false;
+	if (off % size != 0)
+		return false;
+	return btf_ctx_access(off, size, type, prog, info);
+}
+
+static const struct bpf_verifier_ops bpf_oom_verifier_ops = {
+	.get_func_proto = bpf_base_func_proto,
+	.is_valid_access = bpf_oom_ops_is_valid_access,
+};
+
+/* CFI stubs: the signatures the trampolines are checked against. */
+static int bpf_oom_ops__handle_out_of_memory(struct oom_control *oc,
+					     struct cgroup *cgrp)
+{
+	return BPF_OOM_PASS;
+}
+
+static struct bpf_oom_ops __bpf_oom_ops = {
+	.handle_out_of_memory = bpf_oom_ops__handle_out_of_memory,
+};
+
+static struct bpf_struct_ops bpf_oom_bpf_ops = {
+	.verifier_ops = &bpf_oom_verifier_ops,
+	.init = bpf_oom_ops_init,
+	.check_member = bpf_oom_ops_check_member,
+	.init_member = bpf_oom_ops_init_member,
+	.reg = bpf_oom_ops_reg,
+	.unreg = bpf_oom_ops_unreg,
+	.attach_cgroup = true,
+	.cfi_stubs = &__bpf_oom_ops,
+	.name = "bpf_oom_ops",
+	.owner = THIS_MODULE,
+};
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_oom_kill_process - kill a task to resolve the OOM being handled
+ * @oc: the OOM, as passed to the handler
+ * @task: the victim
+ * @message__str: reason, printed in the OOM report ("<reason>: Killed
+ *	process ...")
+ *
+ * Kills @task as the kernel OOM killer would: OOM report, SIGKILL, the OOM
+ * reaper, the global and memcg oom_kill counters, and the whole memcg if
+ * memory.oom.group asks for it. A victim that is already exiting is not
+ * killed again but given access to reserves. On success the call counts as
+ * progress (oom_control::bpf_memory_freed).
+ *
+ * Return: 0 on success; -EPERM for init, kernel threads and tasks with
+ * oom_score_adj == OOM_SCORE_ADJ_MIN (the administrator's protection wins
+ * over any policy); -EINVAL for a task outside the OOM domain (for a memcg
+ * OOM, a task not in oc->memcg or below it); -ESRCH for a task without
+ * memory. Nothing is killed on error.
+ */
+__bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
+				     struct task_struct *task,
+				     const char *message__str)
+{
+	struct bpf_oom *bo = oc->bpf_oom;
+	struct task_struct *p;
+	bool in_domain;
+
+	if (is_global_init(task) || (task->flags & PF_KTHREAD))
+		return -EPERM;
+	if (READ_ONCE(task->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
+		return -EPERM;
+
+	if (oc->memcg) {
+		rcu_read_lock();
+		in_domain = mem_cgroup_is_descendant(mem_cgroup_from_task(task),
+						     oc->memcg);
+		rcu_read_unlock();
+	} else {
+		in_domain = oom_cpuset_eligible(task, oc);
+	}
+	if (!in_domain)
+		return -EINVAL;
+
+	p = find_lock_task_mm(task);
+	if (!p)
+		return -ESRCH;
+	task_unlock(p);
+
+	if (bo)
+		pr_warn("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
+			bo->name, cgroup_id(bo->cgrp));
+	/* oom_kill_process() consumes this reference. */
+	get_task_struct(task);
+	oc->chosen = task;
+	oom_kill_process(oc, message__str);
+	oc->chosen = NULL;
+
+	oc->bpf_memory_freed = true;
+	if (bo)
+		atomic64_inc(&bo->kills);
+	return 0;
+}
+
+/**
+ * bpf_task_is_oom_victim - has the OOM killer already picked this task?
+ * @task: the task
+ *
+ * A handler that finds a victim still exiting should return %BPF_OOM_PASS:
+ * the kernel then waits for that victim instead of killing more.
+ *
+ * Return: true if @task is an OOM victim.
+ */
+__bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
+{
+	return tsk_is_oom_victim(task);
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(bpf_oom_kfuncs)
+BTF_ID_FLAGS(func, bpf_oom_kill_process)
+BTF_ID_FLAGS(func, bpf_task_is_oom_victim)
+BTF_KFUNCS_END(bpf_oom_kfuncs)
+
+/* The kfuncs above are for bpf_oom_ops programs only. */
+static int bpf_oom_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&bpf_oom_kfuncs, kfunc_id))
+		return 0;
+	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS)
+		return -EACCES;
+	/* st_ops is not known on the verifier's first pass; see its recheck. */
+	if (prog->aux->st_ops && prog->aux->st_ops != &bpf_oom_bpf_ops)
+		return -EACCES;
+	return 0;
+}
+
+static const struct btf_kfunc_id_set bpf_oom_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_oom_kfuncs,
+	.filter = bpf_oom_kfunc_filter,
+};
+
+#ifdef CONFIG_DEBUG_FS
+/*
+ * /sys/kernel/debug/bpf_oom: one line per attached policy.
+ * name cgroup_id cgroup_path calls handled false_claims kills
+ */
+static int bpf_oom_debug_show(struct seq_file *m, void *v)
+{
+	struct bpf_oom *bo;
+	char *path;
+
+	path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	seq_puts(m, "name cgroup_id cgroup calls handled false_claims kills\n");
+	mutex_lock(&bpf_oom_mutex);
+	list_for_each_entry(bo, &bpf_oom_list, node) {
+		if (cgroup_path(bo->cgrp, path, PATH_MAX) < 0)
+			strscpy(path, "?", PATH_MAX);
+		seq_printf(m, "%s %llu %s %lld %lld %lld %lld\n", bo->name,
+			   cgroup_id(bo->cgrp), path,
+			   atomic64_read(&bo->calls), atomic64_read(&bo->handled),
+			   atomic64_read(&bo->false_claims),
+			   atomic64_read(&bo->kills));
+	}
+	mutex_unlock(&bpf_oom_mutex);
+	kfree(path);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bpf_oom_debug);
+#endif
+
+static int __init bpf_oom_init(void)
+{
+	int err;
+
+	err = register_bpf_struct_ops(&bpf_oom_bpf_ops, bpf_oom_ops);
+	if (!err)
+		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
+						&bpf_oom_kfunc_set);
+	if (err) {
+		pr_warn("bpf_oom: registration failed: %d\n", err);
+		return err;
+	}
+#ifdef CONFIG_DEBUG_FS
+	debugfs_create_file("bpf_oom", 0400, NULL, NULL, &bpf_oom_debug_fops);
+#endif
+	return 0;
+}
+late_initcall(bpf_oom_init);
