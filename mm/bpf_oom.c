@@ -96,20 +96,77 @@ static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
 	return true;
 }
 
+/*
+ * Has the OOMing memcg got room again? Handlers may sleep, and an earlier
+ * victim may finish exiting meanwhile. The kernel's own path checks the
+ * margin just before out_of_memory(); without this recheck, a slow policy
+ * that passes would let select_bad_process() kill a second task for an OOM
+ * that has already resolved.
+ */
+static bool bpf_oom_memcg_has_room(struct oom_control *oc)
+{
+	unsigned long need = 1UL << max(oc->order, 0);
+	struct mem_cgroup *memcg = oc->memcg;
+
+	return memcg && page_counter_read(&memcg->memory) + need <=
+			READ_ONCE(memcg->memory.max);
+}
+
+/*
+ * Is an earlier OOM victim in the domain still releasing its memory? Then
+ * the OOM is about to resolve and nobody may kill more, which is what
+ * select_bad_process() concludes too when it meets such a victim. Unlike
+ * its walk, this one includes exiting tasks (CSS_TASK_ITER_WITH_DEAD), and
+ * an exiting victim counts until exit_mm() has dropped its memory
+ * (TIF_MEMDIE) even after exit_mmap() set MMF_OOM_SKIP: policies are slow
+ * enough to otherwise land in that window and kill a second task for an OOM
+ * the first kill is resolving. A victim that is not exiting and that the
+ * reaper gave up on (MMF_OOM_SKIP) does not count, as in the kernel.
+ */
+static bool bpf_oom_victim_pending(struct oom_control *oc)
+{
+	struct mem_cgroup *root = oc->memcg ?: root_mem_cgroup;
+	struct mem_cgroup *iter;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		struct css_task_iter it;
+		struct task_struct *task;
+		bool pending = false;
+
+		css_task_iter_start(&iter->css, CSS_TASK_ITER_WITH_DEAD, &it);
+		while (!pending && (task = css_task_iter_next(&it)))
+			pending = test_tsk_thread_flag(task, TIF_MEMDIE) &&
+				  ((task->flags & PF_EXITING) ||
+				   !mm_flags_test(MMF_OOM_SKIP, task->signal->oom_mm));
+		css_task_iter_end(&it);
+		if (pending) {
+			mem_cgroup_iter_break(root, iter);
+			return true;
+		}
+	}
+	return false;
+}
+
 /**
  * bpf_oom_handle - let attached BPF policies handle an OOM
  * @oc: the OOM being handled; oom_lock is held
  *
  * Calls the policy attached to the OOMing memcg, then those of its
  * ancestors up to the root, until one returns %BPF_OOM_HANDLED having freed
- * memory. A global OOM consults only the root cgroup's policy.
+ * memory. A global OOM consults only the root cgroup's policy. While an
+ * earlier victim in the domain is still exiting, no policy is called: the
+ * OOM is treated as handled and the allocation retries, as the kernel's own
+ * victim selection does.
  *
- * Return: true if a policy handled the OOM, false to let the kernel act.
+ * Return: true if a policy handled the OOM, if a victim is still exiting or
+ * if memory became available while the policies ran; false to let the
+ * kernel act.
  */
 bool bpf_oom_handle(struct oom_control *oc)
 {
 	struct mem_cgroup *memcg;
-	bool handled = false;
+	bool handled = false, called = false;
 	int idx;
 
 	if (!atomic_read(&bpf_oom_nr_attached) || mem_cgroup_disabled())
@@ -124,13 +181,25 @@ bool bpf_oom_handle(struct oom_control *oc)
 	     memcg = parent_mem_cgroup(memcg)) {
 		struct bpf_oom *bo = srcu_dereference(memcg->bpf_oom, &bpf_oom_srcu);
 
-		if (bo && bpf_oom_call(bo, oc)) {
+		if (!bo)
+			continue;
+		/*
+		 * Only OOMs that some policy would see wait for a pending
+		 * victim; the others stay exactly the kernel's. A sysrq OOM
+		 * (order -1) kills regardless, as in select_bad_process().
+		 */
+		if (!called && oc->order >= 0 && bpf_oom_victim_pending(oc)) {
+			handled = true;
+			break;
+		}
+		called = true;
+		if (bpf_oom_call(bo, oc)) {
 			handled = true;
 			break;
 		}
 	}
 	srcu_read_unlock(&bpf_oom_srcu, idx);
-	return handled;
+	return handled || (called && bpf_oom_memcg_has_room(oc));
 }
 
 static void bpf_oom_hup_workfn(struct work_struct *work)
@@ -414,11 +483,15 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
  * A handler that finds a victim still exiting should return %BPF_OOM_PASS:
  * the kernel then waits for that victim instead of killing more.
  *
- * Return: true if @task is an OOM victim.
+ * The result is an int, not a bool: x86-64 returns a bool in %al and leaves
+ * the rest of %rax undefined, while BPF programs test at least 32 bits of
+ * R0, and the JIT does not zero-extend kfunc return values.
+ *
+ * Return: 1 if @task is an OOM victim, 0 otherwise.
  */
-__bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
+__bpf_kfunc int bpf_task_is_oom_victim(struct task_struct *task)
 {
-	return tsk_is_oom_victim(task);
+	return tsk_is_oom_victim(task) ? 1 : 0;
 }
 
 __bpf_kfunc_end_defs();

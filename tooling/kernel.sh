@@ -16,6 +16,10 @@ cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Share cache entries between trees at different paths (a CI clone, the
+# per-patch trees of `tooling/series.sh --check`): kbuild compiles with
+# relative paths, so only the working directory would differ.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd "$tree" && pwd)} CCACHE_NOHASHDIR=1
 # The kernel embeds build time/host in version strings; keep them stable so
 # ccache hits across trees.
 export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-2026-01-01}"

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "oom_test.h"
+#include "policy_util.h"
 #include "util.h"
 
 #define KSFT_PASS	0
@@ -57,6 +60,7 @@ static enum oom_test_status run_one(struct oom_test *t)
 	int kmsg, splats;
 
 	kmsg = kmsg_open();
+	ot_libbpf_log_reset();
 	st = t->setup ? t->setup(&ctx) : OOM_TEST_PASS;
 	if (st == OOM_TEST_PASS) {
 		st = t->run(ctx);
@@ -115,6 +119,7 @@ int main(int argc, char **argv)
 		return KSFT_FAIL;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(ot_libbpf_print);
 	printf("TAP version 13\n1..%d\n", n);
 	if (geteuid()) {
 		for (i = 1; i <= n; i++)

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attaching bpf_oom_ops: through links only, system-wide or to a memory
+ * cgroup, one policy per cgroup, and what the kernel reports about it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "policy_nolink.bpf.skel.h"
+#include "kfunc_deny.bpf.skel.h"
+#include "util.h"
+
+/* The cgroup id that the link's info and fdinfo report. */
+static int link_cgroup_ids(struct bpf_link *link, unsigned long long *info_id,
+			   unsigned long long *fdinfo_id)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[64], line[256];
+	FILE *f;
+
+	*fdinfo_id = 0;
+	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len))
+		return -errno;
+	*info_id = info.struct_ops.cgroup_id;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_link__fd(link));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "cgroup_id: %llu", fdinfo_id);
+	fclose(f);
+	return 0;
+}
+
+static enum oom_test_status run_system_wide(void *ctx)
+{
+	unsigned long long info_id, fdinfo_id;
+	long long root = ot_cgroup_id(CG_MNT);
+	struct bpf_link *link;
+	struct ot_listing l;
+	struct policy *skel;
+	int ret;
+
+	skel = ot_policy_start(NULL, MODE_PASS, 0, &link);
+	OT_ASSERT(skel, "system-wide attach failed");
+	ret = link_cgroup_ids(link, &info_id, &fdinfo_id);
+	if (!ret)
+		ret = ot_listing_find(root, &l);
+	ot_policy_stop(skel, link);
+	OT_ASSERT(ret == 1, "listing has no policy on the root cgroup (%d)", ret);
+	OT_ASSERT(info_id == (unsigned long long)root, "link info cgroup_id %llu, root is %lld",
+		  info_id, root);
+	OT_ASSERT(fdinfo_id == info_id, "fdinfo cgroup_id %llu", fdinfo_id);
+	OT_ASSERT(!strcmp(l.name, "test_policy") && !strcmp(l.cgroup, "/"),
+		  "listed as %s on %s", l.name, l.cgroup);
+	OT_ASSERT(ot_listing_count() == 0, "still listed after the link was destroyed");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test system_wide = {
+	.name = "attach_system_wide",
+	.description = "a link without BPF_F_CGROUP_FD attaches to the root cgroup; info, fdinfo and the listing say so",
+	.run = run_system_wide,
+};
+REGISTER_OOM_TEST(&system_wide)
+
+static enum oom_test_status setup_cg(void **ctx)
+{
+	char *cg = cg_create("attach");
+
+	if (!cg)
+		OT_FAIL("cannot create a cgroup");
+	*ctx = cg;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_cg(void *ctx)
+{
+	cg_destroy(ctx);
+	free(ctx);
+}
+
+static enum oom_test_status run_memcg(void *ctx)
+{
+	unsigned long long info_id, fdinfo_id;
+	long long id = ot_cgroup_id(ctx);
+	struct bpf_link *link;
+	struct ot_listing l;
+	struct policy *skel;
+	int ret;
+
+	skel = ot_policy_start(ctx, MODE_PASS, 0, &link);
+	OT_ASSERT(skel, "attach to %s failed", (char *)ctx);
+	ret = link_cgroup_ids(link, &info_id, &fdinfo_id);
+	if (!ret)
+		ret = ot_listing_find(id, &l);
+	ot_policy_stop(skel, link);
+	OT_ASSERT(ret == 1, "listing has no policy on the cgroup (%d)", ret);
+	OT_ASSERT(info_id == (unsigned long long)id, "link info cgroup_id %llu, want %lld",
+		  info_id, id);
+	OT_ASSERT(fdinfo_id == info_id, "fdinfo cgroup_id %llu", fdinfo_id);
+	OT_ASSERT(!strcmp(l.cgroup, "/oom_ext_test/attach"), "listed on %s", l.cgroup);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test memcg = {
+	.name = "attach_memcg",
+	.description = "BPF_F_CGROUP_FD attaches to that memory cgroup; info, fdinfo and the listing say so",
+	.setup = setup_cg,
+	.run = run_memcg,
+	.cleanup = cleanup_cg,
+};
+REGISTER_OOM_TEST(&memcg)
+
+static enum oom_test_status run_eexist(void *ctx)
+{
+	struct bpf_link *link, *link2 = NULL;
+	struct policy *skel, *skel2;
+	int ret, n;
+
+	skel = ot_policy_start(ctx, MODE_PASS, 0, &link);
+	OT_ASSERT(skel, "first attach failed");
+	skel2 = policy__open_and_load();
+	if (!skel2) {
+		ot_policy_stop(skel, link);
+		OT_FAIL("second policy did not load");
+	}
+	ret = ot_attach(skel2->maps.test_ops, ctx, &link2);
+	n = ot_listing_count();
+	bpf_link__destroy(link2);
+	policy__destroy(skel2);
+	ot_policy_stop(skel, link);
+	OT_ASSERT(ret == -EEXIST, "second attach returned %d (%s)", ret, strerror(-ret));
+	OT_ASSERT(n == 1, "%d policies listed", n);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test eexist = {
+	.name = "attach_second_eexist",
+	.description = "a second policy on the same cgroup gets -EEXIST and is not attached",
+	.setup = setup_cg,
+	.run = run_eexist,
+	.cleanup = cleanup_cg,
+};
+REGISTER_OOM_TEST(&eexist)
+
+static enum oom_test_status run_nolink(void *ctx)
+{
+	struct policy_nolink *skel = policy_nolink__open_and_load();
+	struct bpf_link *link;
+	int err = 0;
+
+	OT_ASSERT(skel, "the link-less policy does not even load");
+	link = bpf_map__attach_struct_ops(skel->maps.nolink_ops);
+	if (!link)
+		err = -errno;
+	bpf_link__destroy(link);
+	policy_nolink__destroy(skel);
+	OT_ASSERT(err == -EOPNOTSUPP, "registration without a link returned %d", err);
+	OT_ASSERT(ot_listing_count() == 0, "something got attached");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test nolink = {
+	.name = "attach_nonlink_refused",
+	.description = "legacy registration without a link is refused with -EOPNOTSUPP",
+	.run = run_nolink,
+};
+REGISTER_OOM_TEST(&nolink)
+
+static enum oom_test_status run_kfunc_deny(void *ctx)
+{
+	struct kfunc_deny *skel = kfunc_deny__open();
+	int err;
+
+	OT_ASSERT(skel, "open failed");
+	err = kfunc_deny__load(skel);
+	kfunc_deny__destroy(skel);
+	OT_ASSERT(err, "a tcp_congestion_ops program calling bpf_oom_kill_process() loaded");
+	OT_ASSERT(strstr(ot_libbpf_log(), "calling kernel function bpf_oom_kill_process is not allowed"),
+		  "rejected, but not for the kfunc: %.300s", ot_libbpf_log());
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test kfunc_deny = {
+	.name = "kfunc_other_struct_ops_rejected",
+	.description = "another struct_ops type calling bpf_oom_kill_process() is rejected by the verifier",
+	.run = run_kfunc_deny,
+};
+REGISTER_OOM_TEST(&kfunc_deny)

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A bpf_oom_ops policy whose behaviour the tests set through its globals
+ * (mode, target_pid) and whose calls they read back (calls, kill_ret, the
+ * cgroups it saw and when it ran).
+ */
+#include <oom_ext/common.bpf.h>
+#include "policy.h"
+
+char _license[] SEC("license") = "GPL";
+
+int mode;
+int target_pid;
+
+unsigned long long calls;
+unsigned long long kills;
+unsigned long long last_call_ns;
+unsigned long long attach_cgrp_id;
+unsigned long long oom_memcg_id;
+int kill_ret = 1;	/* 1: never tried */
+int victim_pid;
+
+SEC("struct_ops.s/handle_out_of_memory")
+int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
+{
+	struct task_struct *task;
+
+	__sync_fetch_and_add(&calls, 1);
+	last_call_ns = bpf_ktime_get_ns();
+	attach_cgrp_id = cgrp->kn->id;
+	oom_memcg_id = oc->memcg ? oc->memcg->css.cgroup->kn->id : 0;
+
+	if (mode == MODE_CLAIM)
+		return BPF_OOM_HANDLED;
+	if (mode != MODE_KILL)
+		return BPF_OOM_PASS;
+
+	task = bpf_task_from_pid(target_pid);
+	if (!task)
+		return BPF_OOM_PASS;
+	/* Already dying from an earlier kill: let the kernel wait for it. */
+	if (bpf_task_is_oom_victim(task)) {
+		bpf_task_release(task);
+		return BPF_OOM_PASS;
+	}
+	victim_pid = task->pid;
+	kill_ret = bpf_oom_kill_process(oc, task, "oom_ext test policy");
+	bpf_task_release(task);
+	if (kill_ret)
+		return BPF_OOM_PASS;
+	__sync_fetch_and_add(&kills, 1);
+	return BPF_OOM_HANDLED;
+}
+
+OOM_OPS_DEFINE(test_ops,
+	       .handle_out_of_memory = (void *)test_handle,
+	       .name = "test_policy");

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared between policy.bpf.c and the tests that drive it. */
+#ifndef __OOM_TEST_POLICY_H__
+#define __OOM_TEST_POLICY_H__
+
+enum test_policy_mode {
+	MODE_PASS,	/* return BPF_OOM_PASS */
+	MODE_KILL,	/* kill target_pid; HANDLED if that worked */
+	MODE_CLAIM,	/* return BPF_OOM_HANDLED without freeing anything */
+};
+
+#endif
