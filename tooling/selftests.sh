@@ -6,4 +6,5 @@ tree=${1:?usage: selftests.sh TREE_DIR}
 jobs=${JOBS:-$(nproc)}
 echo "selftests: building tools/testing/selftests/oom_ext"
 make -C "$tree" -s headers >/dev/null
+make -C "$tree/tools/oom_ext" -s -j"$jobs"
 make -C "$tree/tools/testing/selftests" -s -j"$jobs" TARGETS=oom_ext

@@ -3,7 +3,9 @@
  * BPF side of oom_ext: what every bpf_oom_ops policy includes.
  *
  * The kfunc declarations mirror mm/bpf_oom.c; see
- * Documentation/mm/bpf_oom.rst for what each may be used for.
+ * Documentation/mm/bpf_oom.rst for what each may be used for. The helpers
+ * below give every policy the same task size, the same decision events and
+ * the same counters, so the loaders can share their printing.
  */
 #ifndef __OOM_EXT_COMMON_BPF_H
 #define __OOM_EXT_COMMON_BPF_H
@@ -13,14 +15,36 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include <oom_ext/event.h>
+
 /* mm/bpf_oom.c: only callable from bpf_oom_ops programs */
 extern int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 				const char *message__str) __ksym;
 extern int bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 
-/* Generic task kfuncs */
+/* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+/* mm/bpf_memcontrol.c */
+extern struct mem_cgroup *bpf_get_root_mem_cgroup(void) __ksym;
+extern struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css) __ksym;
+extern void bpf_put_mem_cgroup(struct mem_cgroup *memcg) __ksym;
+
+/* cgroup and task iterators (kernel/bpf/cgroup_iter.c, task_iter.c) */
+extern int bpf_iter_css_new(struct bpf_iter_css *it,
+			    struct cgroup_subsys_state *start, unsigned int flags) __ksym;
+extern struct cgroup_subsys_state *bpf_iter_css_next(struct bpf_iter_css *it) __ksym;
+extern void bpf_iter_css_destroy(struct bpf_iter_css *it) __ksym;
+extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
+				 struct cgroup_subsys_state *css, unsigned int flags) __ksym;
+extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym;
+extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
+
+#define CSS_TASK_ITER_PROCS	(1U << 0)	/* include/linux/cgroup.h */
+#define PF_KTHREAD		0x00200000	/* include/linux/sched.h */
 
 /*
  * Declare a policy: OOM_OPS_DEFINE(my_ops, .handle_out_of_memory = ...,
@@ -31,5 +55,127 @@ extern void bpf_task_release(struct task_struct *p) __ksym;
 	struct bpf_oom_ops __name = {					\
 		__VA_ARGS__,						\
 	}
+
+#define OOM_SCORE_ADJ_MIN	(-1000)
+
+/* Set by the loader before load (-n): report decisions, kill nothing. */
+const volatile bool dry_run;
+
+struct oom_ext_stats stats;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+/* The cgroup id of a memcg, or 1 (the root) for NULL: a global OOM. */
+static __always_inline u64 oom_ext_memcg_id(struct mem_cgroup *memcg)
+{
+	return memcg ? BPF_CORE_READ(memcg, css.cgroup, kn, id) : 1;
+}
+
+/*
+ * What killing @task would free, in pages: rss + swap + page tables, the
+ * same sum oom_badness() uses. 0 if it has no memory (exited, kthread).
+ */
+static __always_inline u64 oom_ext_task_pages(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	s64 pages = 0;
+
+	if (!mm)
+		return 0;
+	pages += BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count);
+	pages += BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count);
+	pages += BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	pages += BPF_CORE_READ(mm, rss_stat[MM_SWAPENTS].count);
+	pages += BPF_CORE_READ(mm, pgtables_bytes.counter) >> 12;
+	return pages > 0 ? pages : 0;
+}
+
+/*
+ * A reference on the OOM domain: the memcg that hit its limit, or the root
+ * memcg for a global OOM. Release it with bpf_put_mem_cgroup().
+ */
+static __always_inline struct mem_cgroup *oom_ext_domain_get(struct oom_control *oc)
+{
+	struct mem_cgroup *memcg = oc->memcg;
+
+	if (!memcg)
+		return bpf_get_root_mem_cgroup();
+	/* Keep clang from reloading the pointer it has not checked. */
+	barrier_var(memcg);
+	return bpf_get_mem_cgroup(&memcg->css);
+}
+
+/* Could a policy kill @task at all? The kernel refuses the others. */
+static __always_inline bool oom_ext_task_killable(struct task_struct *task)
+{
+	if (task->flags & PF_KTHREAD || task->pid == 1)
+		return false;
+	if (BPF_CORE_READ(task, signal, oom_score_adj) == OOM_SCORE_ADJ_MIN)
+		return false;
+	return BPF_CORE_READ(task, mm) != NULL;
+}
+
+/* Send one decision to the loader; drops it if the ring buffer is full. */
+static __always_inline void oom_ext_report(struct oom_control *oc,
+					   struct task_struct *task, u64 pages,
+					   enum oom_ext_action action, int err,
+					   const char *reason)
+{
+	struct oom_ext_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->domain_cgid = oom_ext_memcg_id(oc->memcg);
+	e->victim_cgid = task ? BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id) : 0;
+	e->pages = pages;
+	e->pid = task ? task->pid : 0;
+	e->err = err;
+	e->action = action;
+	if (task)
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	else
+		e->comm[0] = '\0';
+	bpf_probe_read_kernel_str(e->reason, sizeof(e->reason), reason);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Kill @task, or in a dry run only report it, and account for the result.
+ * Returns what the handler should return.
+ */
+static __always_inline int oom_ext_kill(struct oom_control *oc,
+					struct task_struct *task, u64 pages,
+					const char *reason)
+{
+	int err;
+
+	if (dry_run) {
+		oom_ext_report(oc, task, pages, OOM_EXT_DRY_RUN, 0, reason);
+		__sync_fetch_and_add(&stats.passes, 1);
+		return BPF_OOM_PASS;
+	}
+	err = bpf_oom_kill_process(oc, task, reason);
+	if (err) {
+		oom_ext_report(oc, task, pages, OOM_EXT_FAILED, err, reason);
+		__sync_fetch_and_add(&stats.failures, 1);
+		__sync_fetch_and_add(&stats.passes, 1);
+		return BPF_OOM_PASS;
+	}
+	oom_ext_report(oc, task, pages, OOM_EXT_KILLED, 0, reason);
+	__sync_fetch_and_add(&stats.kills, 1);
+	return BPF_OOM_HANDLED;
+}
+
+/* Return BPF_OOM_PASS, counted. */
+static __always_inline int oom_ext_pass(void)
+{
+	__sync_fetch_and_add(&stats.passes, 1);
+	return BPF_OOM_PASS;
+}
 
 #endif /* __OOM_EXT_COMMON_BPF_H */

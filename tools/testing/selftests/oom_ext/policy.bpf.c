@@ -28,7 +28,7 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 	__sync_fetch_and_add(&calls, 1);
 	last_call_ns = bpf_ktime_get_ns();
 	attach_cgrp_id = cgrp->kn->id;
-	oom_memcg_id = oc->memcg ? oc->memcg->css.cgroup->kn->id : 0;
+	oom_memcg_id = oom_ext_memcg_id(oc->memcg);
 
 	if (mode == MODE_CLAIM)
 		return BPF_OOM_HANDLED;

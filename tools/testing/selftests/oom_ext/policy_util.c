@@ -10,9 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <limits.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "oom_test.h"
 #include "policy_util.h"
@@ -168,4 +177,139 @@ int ot_listing_count(void)
 	}
 	fclose(f);
 	return n;
+}
+
+const char *ot_loader_path(const char *name)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	/* runner is tools/testing/selftests/oom_ext/runner */
+	snprintf(path, sizeof(path), "%s/../../../oom_ext/build/bin/%s", dirname(self), name);
+	return access(path, X_OK) ? NULL : path;
+}
+
+static char rl_buf[8192];
+static size_t rl_have;
+static int rl_fd = -1;
+
+int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid)
+{
+	int out[2], err[2];
+
+	memset(p, 0, sizeof(*p));
+	rl_fd = -1;
+	rl_have = 0;
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -errno;
+	fflush(stdout);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -errno;
+	if (!p->pid) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+			    setresuid(uid, uid, uid)))
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	p->out = out[0];
+	p->err = err[0];
+	return 0;
+}
+
+int ot_proc_read_until(int fd, const char *needle, char *line, size_t len, int timeout_ms)
+{
+	char *buf = rl_buf;
+	size_t have = rl_have;
+	struct timespec start, now;
+
+	/* One line buffer, for the one stream a test follows at a time. */
+	if (rl_fd != fd) {
+		rl_fd = fd;
+		have = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char *nl;
+		long left;
+		ssize_t n;
+
+		while ((nl = memchr(buf, '\n', have))) {
+			size_t l = nl - buf + 1;
+
+			*nl = '\0';
+			if (strstr(buf, needle)) {
+				snprintf(line, len, "%s", buf);
+				memmove(buf, buf + l, have - l);
+				rl_have = have - l;
+				return 1;
+			}
+			memmove(buf, buf + l, have - l);
+			have -= l;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
+				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, left) != 1)
+			break;
+		n = read(fd, buf + have, sizeof(rl_buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += n;
+	}
+	rl_have = have;
+	return 0;
+}
+
+int ot_proc_wait(struct ot_proc *p, int timeout_ms)
+{
+	int pidfd = syscall(SYS_pidfd_open, p->pid, 0);
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd < 0)
+		return -errno;
+	if (poll(&pfd, 1, timeout_ms) != 1) {
+		close(pidfd);
+		return -ETIMEDOUT;
+	}
+	close(pidfd);
+	if (waitpid(p->pid, &p->status, 0) != p->pid)
+		return -errno;
+	p->pid = 0;
+	return 0;
+}
+
+void ot_proc_slurp(int fd, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
+		have += n;
+	buf[have] = '\0';
+}
+
+void ot_proc_kill(struct ot_proc *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &p->status, 0);
+		p->pid = 0;
+	}
+	if (p->out > 0)
+		close(p->out);
+	if (p->err > 0)
+		close(p->err);
+	p->out = p->err = -1;
 }

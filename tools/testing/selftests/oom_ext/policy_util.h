@@ -7,7 +7,11 @@
 #define __OOM_POLICY_UTIL_H__
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <bpf/libbpf.h>
+
+#include <linux/types.h>
+#include <oom_ext/event.h>
 
 #include "policy.h"
 #include "policy.bpf.skel.h"
@@ -38,6 +42,25 @@ struct ot_listing {
 int ot_listing_find(unsigned long long cgid, struct ot_listing *out);
 /* Number of attached policies, or -errno. */
 int ot_listing_count(void);
+
+/* A tools/oom_ext loader run as a child, with its stdout and stderr. */
+struct ot_proc {
+	pid_t pid;
+	int out, err;		/* read ends */
+	int status;		/* wait status once it exited */
+};
+
+/* Path of a loader built by `make -C tools/oom_ext`; NULL if not built. */
+const char *ot_loader_path(const char *name);
+/* Start @argv[0] (a path) with @argv; as user @uid unless it is 0. */
+int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid);
+/* Read @fd until a line contains @needle; copy that line to @line. 1 found. */
+int ot_proc_read_until(int fd, const char *needle, char *line, size_t len, int timeout_ms);
+/* Wait for exit; returns 0 and sets p->status, -ETIMEDOUT, or -errno. */
+int ot_proc_wait(struct ot_proc *p, int timeout_ms);
+/* Everything left on @fd (after the process exited), NUL-terminated. */
+void ot_proc_slurp(int fd, char *buf, size_t len);
+void ot_proc_kill(struct ot_proc *p);
 
 /* libbpf's messages since the last reset (the runner captures them). */
 const char *ot_libbpf_log(void);

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User side of oom_ext, shared by every loader: see oom_ext.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/vfs.h>
+#include <bpf/btf.h>
+
+#include <oom_ext/oom_ext.h>
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+void oom_ext_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+static const char common_help[] =
+"  -c PATH   attach to the memory cgroup at PATH (default: system-wide)\n"
+"  -n        dry run: report the decision, let the kernel act\n"
+"  -i SECS   print counters every SECS seconds (default 10, 0: never)\n"
+"  -v        libbpf debug output\n"
+"  -h        this help\n";
+
+void oom_ext_parse(int argc, char **argv, const char *summary,
+		   const struct option *extra, const char *extra_help,
+		   int (*extra_opt)(int opt, const char *arg),
+		   struct oom_ext_opts *opts)
+{
+	struct option longopts[32] = {};
+	const char *name = program_invocation_short_name;
+	int n = 0, opt;
+
+	while (extra && extra[n].name && n < 31) {
+		longopts[n] = extra[n];
+		n++;
+	}
+	memset(opts, 0, sizeof(*opts));
+	opts->interval = 10;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:ni:vh", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long v;
+
+		switch (opt) {
+		case 'c':
+			opts->cgroup = optarg;
+			break;
+		case 'n':
+			opts->dry_run = true;
+			break;
+		case 'i':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v > 86400) {
+				oom_ext_err("-i: '%s' is not a number of seconds (0-86400)", optarg);
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+			opts->interval = v;
+			break;
+		case 'v':
+			opts->verbose = true;
+			break;
+		case 'h':
+			printf("%s - %s\n\nUsage: %s [options]\n\n%s%s", name, summary,
+			       name, common_help, extra_help ?: "");
+			exit(0);
+		case ':':
+			oom_ext_err("option '%s' needs an argument (see -h)", argv[optind - 1]);
+			exit(OOM_EXT_EXIT_USAGE);
+		case '?':
+			if (optopt)
+				oom_ext_err("unknown option '-%c' (see -h)", optopt);
+			else
+				oom_ext_err("unknown option '%s' (see -h)", argv[optind - 1]);
+			exit(OOM_EXT_EXIT_USAGE);
+		default:
+			if (!extra_opt || extra_opt(opt, optarg)) {
+				oom_ext_err("unknown option (see -h)");
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+		}
+	}
+	if (optind < argc) {
+		oom_ext_err("unexpected argument '%s' (see -h)", argv[optind]);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
+}
+
+void oom_ext_check(const struct oom_ext_opts *opts)
+{
+	struct statfs sfs;
+	struct stat st;
+	struct btf *btf;
+	char path[4096];
+
+	if (geteuid()) {
+		oom_ext_err("must run as root (attaching a BPF OOM policy needs CAP_BPF and CAP_SYS_ADMIN)");
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (opts->cgroup) {
+		if (stat(opts->cgroup, &st)) {
+			oom_ext_err("-c %s: %s", opts->cgroup, strerror(errno));
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		if (!S_ISDIR(st.st_mode) || statfs(opts->cgroup, &sfs) ||
+		    sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			oom_ext_err("-c %s: not a cgroup v2 directory", opts->cgroup);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		snprintf(path, sizeof(path), "%s/memory.max", opts->cgroup);
+		if (access(path, F_OK) && st.st_ino != 1) {
+			oom_ext_err("-c %s: the memory controller is not enabled for this cgroup",
+				    opts->cgroup);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		oom_ext_err("cannot read the kernel's BTF (%s): no BPF OOM support here",
+			    strerror(errno));
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (btf__find_by_name_kind(btf, "bpf_oom_ops", BTF_KIND_STRUCT) < 0) {
+		btf__free(btf);
+		oom_ext_err("this kernel has no BPF OOM support (struct bpf_oom_ops is not in its BTF; it needs CONFIG_BPF_OOM)");
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	btf__free(btf);
+}
+
+struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts)
+{
+	LIBBPF_OPTS(bpf_struct_ops_opts, aopts);
+	const char *where = opts->cgroup ?: "the root cgroup";
+	struct bpf_link *link;
+	int fd = -1, err;
+
+	if (opts->cgroup) {
+		fd = open(opts->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			oom_ext_err("-c %s: %s", opts->cgroup, strerror(errno));
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		aopts.flags = BPF_F_CGROUP_FD;
+		aopts.target_fd = fd;
+	}
+	link = bpf_map__attach_struct_ops_opts(ops, &aopts);
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (link)
+		return link;
+	switch (err) {
+	case EEXIST:
+		oom_ext_err("%s: a BPF OOM policy is already attached there", where);
+		break;
+	case EPERM:
+	case EACCES:
+		oom_ext_err("%s: not permitted to attach a BPF OOM policy", where);
+		break;
+	case EINVAL:
+		oom_ext_err("%s: cannot attach here (memory controller not enabled?)", where);
+		break;
+	default:
+		oom_ext_err("%s: attaching failed: %s", where, strerror(err));
+	}
+	exit(OOM_EXT_EXIT_USAGE);
+}
+
+static __u64 find_cgid;
+static char *find_buf;
+static size_t find_len;
+
+static int find_cgroup(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag != FTW_D || st->st_ino != find_cgid)
+		return 0;
+	snprintf(find_buf, find_len, "%s", path + strlen(CGROUP_ROOT));
+	if (!find_buf[0])
+		snprintf(find_buf, find_len, "/");
+	return 1;
+}
+
+const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len)
+{
+	find_cgid = cgid;
+	find_buf = buf;
+	find_len = len;
+	if (nftw(CGROUP_ROOT, find_cgroup, 32, FTW_PHYS | FTW_MOUNT) != 1)
+		snprintf(buf, len, "cgroup#%llu", (unsigned long long)cgid);
+	return buf;
+}
+
+static int print_event(void *ctx, void *data, size_t size)
+{
+	const struct oom_ext_event *e = data;
+	const char *name = program_invocation_short_name;
+	char victim[512], domain[512];
+	double mib = e->pages * 4096.0 / (1 << 20);
+
+	if (size < sizeof(*e))
+		return 0;
+	oom_ext_cgroup_path(e->domain_cgid, domain, sizeof(domain));
+	switch (e->action) {
+	case OOM_EXT_KILLED:
+		printf("%s: OOM in %s: killed pid %d (%s) in %s, %.1f MiB: %s\n", name,
+		       domain, e->pid, e->comm,
+		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
+		       e->reason);
+		break;
+	case OOM_EXT_DRY_RUN:
+		printf("%s: OOM in %s: would kill pid %d (%s) in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
+		       name, domain, e->pid, e->comm,
+		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
+		       e->reason);
+		break;
+	case OOM_EXT_FAILED:
+		printf("%s: OOM in %s: the kernel refused to kill pid %d (%s): %s; it decides\n",
+		       name, domain, e->pid, e->comm, strerror(-e->err));
+		break;
+	default:
+		printf("%s: OOM in %s: passed (%s)\n", name, domain, e->reason);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static void print_stats(const struct oom_ext_stats *s)
+{
+	printf("%s: calls %llu, kills %llu, passes %llu, refused %llu\n",
+	       program_invocation_short_name, (unsigned long long)s->calls,
+	       (unsigned long long)s->kills, (unsigned long long)s->passes,
+	       (unsigned long long)s->failures);
+	fflush(stdout);
+}
+
+int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
+		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts)
+{
+	struct ring_buffer *rb = NULL;
+	int ep = -1, sfd = -1, tfd = -1, ret = OOM_EXT_EXIT_FAIL;
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
+	       opts->cgroup ?: "the root cgroup (system-wide)",
+	       opts->dry_run ? " in dry-run mode" : "");
+	fflush(stdout);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	rb = ring_buffer__new(bpf_map__fd(events), print_event, NULL, NULL);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || !rb || ep < 0) {
+		oom_ext_err("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = ring_buffer__epoll_fd(rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	/* The kernel reports a detach (cgroup removed) as EPOLLHUP. */
+	ev.data.fd = bpf_link__fd(link);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (opts->interval) {
+		struct itimerspec its = {
+			.it_value.tv_sec = opts->interval,
+			.it_interval.tv_sec = opts->interval,
+		};
+
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		timerfd_settime(tfd, 0, &its, NULL);
+		ev.data.fd = tfd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	}
+
+	for (;;) {
+		struct epoll_event got;
+		int n = epoll_wait(ep, &got, 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			oom_ext_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		if (got.data.fd == ring_buffer__epoll_fd(rb)) {
+			ring_buffer__consume(rb);
+		} else if (got.data.fd == tfd) {
+			__u64 ticks;
+
+			if (read(tfd, &ticks, sizeof(ticks)) > 0)
+				print_stats(stats);
+		} else if (got.data.fd == sfd) {
+			ring_buffer__consume(rb);
+			ret = 0;
+			break;
+		} else if (got.data.fd == bpf_link__fd(link) && (got.events & EPOLLHUP)) {
+			ring_buffer__consume(rb);
+			printf("%s: %s was removed; the kernel detached the policy\n",
+			       program_invocation_short_name, opts->cgroup ?: "the cgroup");
+			ret = 0;
+			break;
+		}
+	}
+	print_stats(stats);
+out:
+	ring_buffer__free(rb);
+	if (tfd >= 0)
+		close(tfd);
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	return ret;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User side of oom_ext: what every loader shares. Command line parsing for
+ * the common options, the checks that turn bad input and a kernel without
+ * bpf_oom_ops into one clear line, attaching, and the foreground loop that
+ * prints decisions and counters until SIGINT/SIGTERM or until the attach
+ * cgroup goes away.
+ */
+#ifndef __OOM_EXT_H
+#define __OOM_EXT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+#include <oom_ext/event.h>
+
+/* Exit codes: 0 clean exit, 1 runtime failure, 2 bad input/environment. */
+#define OOM_EXT_EXIT_FAIL	1
+#define OOM_EXT_EXIT_USAGE	2
+
+struct oom_ext_opts {
+	const char *cgroup;	/* -c PATH; NULL: system-wide */
+	bool dry_run;		/* -n */
+	unsigned int interval;	/* -i SECS; 0: no periodic counters */
+	bool verbose;		/* -v */
+};
+
+/* Print "<tool>: <message>" on stderr. */
+void oom_ext_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse the common options (-c, -n, -i, -v, -h). The tool's own long
+ * options, if any, go through @extra_opt (return 0 if handled), with their
+ * description in @extra_help. Exits with a clear line on bad input.
+ */
+struct option;
+void oom_ext_parse(int argc, char **argv, const char *summary,
+		   const struct option *extra, const char *extra_help,
+		   int (*extra_opt)(int opt, const char *arg),
+		   struct oom_ext_opts *opts);
+
+/*
+ * Check what must hold before anything is loaded: root, a cgroup v2
+ * directory for -c, a kernel with bpf_oom_ops. Exits with one line if not.
+ */
+void oom_ext_check(const struct oom_ext_opts *opts);
+
+/* Attach a loaded struct_ops map to opts->cgroup (or system-wide).
+ * Exits with one clear line on failure (already attached, ...). */
+struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts);
+
+/*
+ * Run in the foreground: print each decision from @events and the counters
+ * in @stats every opts->interval seconds. Returns 0 after SIGINT/SIGTERM
+ * (the caller then destroys the link), or when the attach cgroup is removed
+ * (the kernel detached the policy), 1 on error.
+ */
+int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
+		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts);
+
+/* Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root). */
+const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);
+
+#endif /* __OOM_EXT_H */

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tools/oom_ext oom_simple: the policy (through its skeleton) and its
+ * loader (the built binary, as a user runs it).
+ *
+ * Scenario: a memcg with memory.max = 64M, no swap, sleepers of 4, 8 and
+ * 32 MiB, then a hog that needs 24 MiB more: the OOM hits when the hog has
+ * about 20 MiB, so the 32 MiB sleeper is the largest task.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "oom_simple.bpf.skel.h"
+#include "util.h"
+
+struct simple {
+	char *cg;
+	struct ot_child s, m, l, hog;
+	struct ot_proc loader;
+};
+
+static enum oom_test_status setup_simple(void **ctx)
+{
+	struct simple *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		OT_FAIL("no memory");
+	t->s.pid = t->m.pid = t->l.pid = t->hog.pid = -1;
+	t->loader.out = t->loader.err = -1;
+	t->cg = cg_create("simple");
+	if (!t->cg || cg_write(t->cg, "memory.max", "64M") ||
+	    cg_write(t->cg, "memory.swap.max", "0")) {
+		if (t->cg)
+			cg_destroy(t->cg);
+		OT_FAIL("cannot set up the memcg");
+	}
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_simple(void *ctx)
+{
+	struct simple *t = ctx;
+
+	ot_proc_kill(&t->loader);
+	ot_reap(&t->s);
+	ot_reap(&t->m);
+	ot_reap(&t->l);
+	ot_reap(&t->hog);
+	cg_destroy(t->cg);
+	free(t->cg);
+	free(t);
+}
+
+static int start_sleepers(struct simple *t, int large_adj)
+{
+	struct ot_hog s = { .mib = 4 }, m = { .mib = 8 }, l = { .mib = 32, .adj = large_adj };
+
+	if (ot_spawn_hog(&t->s, t->cg, &s) || ot_spawn_hog(&t->m, t->cg, &m) ||
+	    ot_spawn_hog(&t->l, t->cg, &l))
+		return -1;
+	return 0;
+}
+
+/* The skeleton, attached to the memcg (or system-wide): the largest dies. */
+static enum oom_test_status kills_largest(struct simple *t, bool system_wide)
+{
+	struct ot_hog hog = { .mib = 24 };
+	struct oom_simple *skel;
+	struct bpf_link *link;
+	int hog_ok, sig, err;
+
+	OT_ASSERT(!start_sleepers(t, 0), "sleepers did not start");
+	skel = oom_simple__open_and_load();
+	OT_ASSERT(skel, "oom_simple did not load: %s", ot_libbpf_log());
+	err = ot_attach(skel->maps.simple_ops, system_wide ? NULL : t->cg, &link);
+	if (err) {
+		oom_simple__destroy(skel);
+		OT_FAIL("attach: %s", strerror(-err));
+	}
+	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
+	sig = ot_wait_death(&t->l, OT_TIMEOUT_MS);
+	ot_info("oom_simple: calls %llu kills %llu passes %llu",
+		(unsigned long long)skel->bss->stats.calls,
+		(unsigned long long)skel->bss->stats.kills,
+		(unsigned long long)skel->bss->stats.passes);
+	bpf_link__destroy(link);
+	oom_simple__destroy(skel);
+	OT_ASSERT(sig == SIGKILL, "the largest task ended with %d", sig);
+	OT_ASSERT(hog_ok == 0, "the hog died too");
+	OT_ASSERT(ot_alive(&t->s) && ot_alive(&t->m) && ot_alive(&t->hog),
+		  "a smaller task died");
+	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_largest(void *ctx)
+{
+	return kills_largest(ctx, false);
+}
+
+static struct oom_test largest = {
+	.name = "simple_kills_largest",
+	.description = "oom_simple on a memcg kills the largest of its tasks, and only it",
+	.setup = setup_simple,
+	.run = run_largest,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&largest)
+
+static enum oom_test_status run_system_wide(void *ctx)
+{
+	return kills_largest(ctx, true);
+}
+
+static struct oom_test system_wide = {
+	.name = "simple_system_wide",
+	.description = "oom_simple attached system-wide handles a memcg OOM the same way",
+	.setup = setup_simple,
+	.run = run_system_wide,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&system_wide)
+
+static enum oom_test_status run_protected(void *ctx)
+{
+	struct ot_hog hog = { .mib = 24 };
+	struct simple *t = ctx;
+	struct oom_simple *skel;
+	struct bpf_link *link;
+	int hog_ok, sig, err;
+
+	OT_ASSERT(!start_sleepers(t, -1000), "sleepers did not start");
+	skel = oom_simple__open_and_load();
+	OT_ASSERT(skel, "oom_simple did not load");
+	err = ot_attach(skel->maps.simple_ops, t->cg, &link);
+	if (err) {
+		oom_simple__destroy(skel);
+		OT_FAIL("attach: %s", strerror(-err));
+	}
+	/* Next largest after the protected 32 MiB: the hog itself. */
+	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	err = skel->bss->stats.kills;
+	bpf_link__destroy(link);
+	oom_simple__destroy(skel);
+	OT_ASSERT(hog_ok && sig == SIGKILL, "the hog (next largest) ended with %d", sig);
+	OT_ASSERT(err == 1, "oom_simple killed %d tasks", err);
+	OT_ASSERT(ot_alive(&t->l), "the oom_score_adj=-1000 task died");
+	OT_ASSERT(ot_alive(&t->s) && ot_alive(&t->m), "a smaller task died");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test protected = {
+	.name = "simple_skips_protected",
+	.description = "oom_simple skips an oom_score_adj=-1000 task even when it is the largest",
+	.setup = setup_simple,
+	.run = run_protected,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&protected)
+
+/* Start the oom_simple loader with @args after the binary's path. */
+static enum oom_test_status start_loader(struct simple *t, const char *const args[], uid_t uid)
+{
+	const char *argv[16] = { ot_loader_path("oom_simple") };
+	int i;
+
+	if (!argv[0])
+		OT_SKIP("tools/oom_ext is not built (make -C tools/oom_ext)");
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	OT_ASSERT(ot_proc_start(&t->loader, argv, uid) == 0, "fork/exec failed");
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status wait_attached(struct simple *t)
+{
+	char line[512];
+
+	if (!ot_proc_read_until(t->loader.out, "attached to", line, sizeof(line),
+				OT_TIMEOUT_MS)) {
+		ot_proc_slurp(t->loader.err, line, sizeof(line));
+		OT_FAIL("the loader did not attach: %s", line);
+	}
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_dry_run(void *ctx)
+{
+	const char *const args[] = { "-n", "-i", "0", "-c", ((struct simple *)ctx)->cg, NULL };
+	struct ot_hog small = { .mib = 4 }, grow = { .grow = true };
+	struct simple *t = ctx;
+	enum oom_test_status st;
+	char line[512], want[64], report[1024];
+	int kmsg, sig, found, said;
+
+	st = start_loader(t, args, 0);
+	if (st != OOM_TEST_PASS)
+		return st;
+	st = wait_attached(t);
+	if (st != OOM_TEST_PASS)
+		return st;
+	kmsg = kmsg_open();
+	OT_ASSERT(ot_spawn_hog(&t->s, t->cg, &small) == 0, "sleeper did not start");
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	snprintf(want, sizeof(want), "would kill pid %d ", t->hog.pid);
+	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
+				  OT_TIMEOUT_MS);
+	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	close(kmsg);
+	OT_ASSERT(sig == SIGKILL, "the hog ended with %d", sig);
+	OT_ASSERT(said && strstr(line, want), "the loader said: %s", said ? line : "nothing");
+	OT_ASSERT(found && strstr(report, "Memory cgroup out of memory: Killed process"),
+		  "not the kernel's kill: %s", found ? report : "no report");
+	OT_ASSERT(ot_alive(&t->s), "the sleeper died");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test dry_run = {
+	.name = "simple_loader_dry_run",
+	.description = "oom_simple -n kills nothing itself, reports the task it would kill, the kernel kills",
+	.setup = setup_simple,
+	.run = run_dry_run,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&dry_run)
+
+/* Each bad input: non-zero exit, one line on stderr, nothing attached. */
+static enum oom_test_status bad_input(struct simple *t, const char *const args[],
+				      uid_t uid, const char *expect)
+{
+	enum oom_test_status st = start_loader(t, args, uid);
+	char err[1024];
+	int lines = 0;
+	char *p;
+
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "%s: the loader kept running",
+		  expect);
+	ot_proc_slurp(t->loader.err, err, sizeof(err));
+	close(t->loader.out);
+	close(t->loader.err);
+	t->loader.out = t->loader.err = -1;
+	for (p = err; *p; p++)
+		lines += *p == '\n';
+	ot_info("%s -> exit %d: %s", expect, WEXITSTATUS(t->loader.status), err);
+	OT_ASSERT(WIFEXITED(t->loader.status) && WEXITSTATUS(t->loader.status),
+		  "%s: exit status %d", expect, t->loader.status);
+	OT_ASSERT(lines == 1, "%s: %d lines on stderr", expect, lines);
+	OT_ASSERT(strstr(err, expect), "%s: stderr says %s", expect, err);
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_bad_input(void *ctx)
+{
+	const char *const unknown[] = { "-x", NULL };
+	const char *const interval[] = { "-i", "abc", NULL };
+	const char *const missing[] = { "-c", "/sys/fs/cgroup/oom_ext_test/nope", NULL };
+	const char *const notcg[] = { "-c", "/tmp", NULL };
+	const char *const ok[] = { "-c", ((struct simple *)ctx)->cg, NULL };
+	struct simple *t = ctx;
+	enum oom_test_status st;
+
+	if ((st = bad_input(t, unknown, 0, "unknown option")) ||
+	    (st = bad_input(t, interval, 0, "not a number")) ||
+	    (st = bad_input(t, missing, 0, "No such file")) ||
+	    (st = bad_input(t, notcg, 0, "not a cgroup v2 directory")) ||
+	    (st = bad_input(t, ok, 65534, "must run as root")))
+		return st;
+	OT_ASSERT(ot_listing_count() == 0, "something got attached");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test bad = {
+	.name = "simple_loader_bad_input",
+	.description = "unknown flag, bad -i, missing or non-cgroup -c, not root: one line, non-zero exit, nothing attached",
+	.setup = setup_simple,
+	.run = run_bad_input,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&bad)
+
+static enum oom_test_status run_second(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "-i", "0", "-c", t->cg, NULL };
+	struct ot_proc first;
+	enum oom_test_status st;
+
+	st = start_loader(t, args, 0);
+	if (st != OOM_TEST_PASS)
+		return st;
+	st = wait_attached(t);
+	if (st != OOM_TEST_PASS)
+		return st;
+	first = t->loader;
+	t->loader.pid = 0;
+	st = bad_input(t, args, 0, "already attached");
+	t->loader = first;
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_listing_count() == 1, "%d policies attached", ot_listing_count());
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test second = {
+	.name = "simple_loader_second_instance",
+	.description = "a second oom_simple on the same cgroup exits with one line; the first stays attached",
+	.setup = setup_simple,
+	.run = run_second,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&second)
+
+static enum oom_test_status run_sigint(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "-i", "0", "-c", t->cg, NULL };
+	struct ot_hog grow = { .grow = true };
+	enum oom_test_status st;
+	char report[1024];
+	int kmsg, sig, found;
+
+	st = start_loader(t, args, 0);
+	if (st != OOM_TEST_PASS)
+		return st;
+	st = wait_attached(t);
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_listing_count() == 1, "not attached");
+	kill(t->loader.pid, SIGINT);
+	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "still running after SIGINT");
+	OT_ASSERT(WIFEXITED(t->loader.status) && !WEXITSTATUS(t->loader.status),
+		  "exit status %d", t->loader.status);
+	OT_ASSERT(ot_listing_count() == 0, "still attached after SIGINT");
+
+	kmsg = kmsg_open();
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	close(kmsg);
+	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
+	OT_ASSERT(found && strstr(report, "Memory cgroup out of memory"),
+		  "the next OOM was not the kernel's: %s", found ? report : "no report");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test sigint = {
+	.name = "simple_loader_sigint_detaches",
+	.description = "SIGINT makes oom_simple detach and exit 0; the next OOM is the kernel's",
+	.setup = setup_simple,
+	.run = run_sigint,
+	.cleanup = cleanup_simple,
+};
+REGISTER_OOM_TEST(&sigint)
