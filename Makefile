@@ -41,7 +41,7 @@ selftests: kernel
 test: deps selftests
 	@tooling/test.sh $(TREE) $(T)
 
-demo: deps kernel
+demo: deps selftests
 	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh
 
 vm: kernel
