@@ -275,15 +275,16 @@ int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
-	       opts->cgroup ?: "the root cgroup (system-wide)",
-	       opts->dry_run ? " in dry-run mode" : "");
-	fflush(stdout);
-
+	/* Block first: a SIGINT right after "attached" must detach cleanly. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
+	       opts->cgroup ?: "the root cgroup (system-wide)",
+	       opts->dry_run ? " in dry-run mode" : "");
+	fflush(stdout);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	rb = ring_buffer__new(bpf_map__fd(events), print_event, NULL, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);

@@ -69,9 +69,11 @@ static enum oom_test_status run_system_wide(void *ctx)
 
 static struct oom_test system_wide = {
 	.name = "attach_system_wide",
-	.description = "a link without BPF_F_CGROUP_FD attaches to the root cgroup; info, fdinfo and the listing say so",
+	.description =
+		"a link without BPF_F_CGROUP_FD attaches to the root cgroup; info, fdinfo and the listing say so",
 	.run = run_system_wide,
 };
+
 REGISTER_OOM_TEST(&system_wide)
 
 static enum oom_test_status setup_cg(void **ctx)
@@ -115,11 +117,13 @@ static enum oom_test_status run_memcg(void *ctx)
 
 static struct oom_test memcg = {
 	.name = "attach_memcg",
-	.description = "BPF_F_CGROUP_FD attaches to that memory cgroup; info, fdinfo and the listing say so",
+	.description =
+		"BPF_F_CGROUP_FD attaches to that memory cgroup; info, fdinfo and the listing say so",
 	.setup = setup_cg,
 	.run = run_memcg,
 	.cleanup = cleanup_cg,
 };
+
 REGISTER_OOM_TEST(&memcg)
 
 static enum oom_test_status run_eexist(void *ctx)
@@ -152,6 +156,7 @@ static struct oom_test eexist = {
 	.run = run_eexist,
 	.cleanup = cleanup_cg,
 };
+
 REGISTER_OOM_TEST(&eexist)
 
 static enum oom_test_status run_nolink(void *ctx)
@@ -176,6 +181,7 @@ static struct oom_test nolink = {
 	.description = "legacy registration without a link is refused with -EOPNOTSUPP",
 	.run = run_nolink,
 };
+
 REGISTER_OOM_TEST(&nolink)
 
 static enum oom_test_status run_kfunc_deny(void *ctx)
@@ -194,7 +200,9 @@ static enum oom_test_status run_kfunc_deny(void *ctx)
 
 static struct oom_test kfunc_deny = {
 	.name = "kfunc_other_struct_ops_rejected",
-	.description = "another struct_ops type calling bpf_oom_kill_process() is rejected by the verifier",
+	.description =
+		"another struct_ops type calling bpf_oom_kill_process() is rejected by the verifier",
 	.run = run_kfunc_deny,
 };
+
 REGISTER_OOM_TEST(&kfunc_deny)

@@ -60,6 +60,7 @@ static struct oom_test cgroup_memory = {
 	.run = run_cgroup_memory,
 	.cleanup = cleanup_memcg,
 };
+
 REGISTER_OOM_TEST(&cgroup_memory)
 
 static enum oom_test_status setup_oom_kill(void **ctx)
@@ -90,6 +91,7 @@ static struct oom_test oom_kill = {
 	.run = run_oom_kill,
 	.cleanup = cleanup_memcg,
 };
+
 REGISTER_OOM_TEST(&oom_kill)
 
 static enum oom_test_status setup_oom_group(void **ctx)
@@ -141,6 +143,7 @@ static struct oom_test oom_group = {
 	.run = run_oom_group,
 	.cleanup = cleanup_memcg,
 };
+
 REGISTER_OOM_TEST(&oom_group)
 
 static enum oom_test_status setup_score_adj(void **ctx)
@@ -180,4 +183,5 @@ static struct oom_test score_adj = {
 	.run = run_score_adj,
 	.cleanup = cleanup_memcg,
 };
+
 REGISTER_OOM_TEST(&score_adj)

@@ -122,6 +122,7 @@ static struct oom_test kill_chosen = {
 	.run = run_kill_chosen,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&kill_chosen)
 
 /* The listing's counters match what the kill scenario did. */
@@ -154,11 +155,13 @@ static enum oom_test_status run_listing(void *ctx)
 
 static struct oom_test listing = {
 	.name = "listing_counters",
-	.description = "the debugfs listing shows the policy with calls, handled, false claims and kills as caused",
+	.description =
+		"the debugfs listing shows the policy with calls, handled, false claims and kills as caused",
 	.setup = setup_scen,
 	.run = run_listing,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&listing)
 
 /* A growing hog with a given policy mode on @attach: the kernel kills it. */
@@ -203,6 +206,7 @@ static struct oom_test pass = {
 	.run = run_pass,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&pass)
 
 static enum oom_test_status run_false_claim(void *ctx)
@@ -230,11 +234,13 @@ static enum oom_test_status run_false_claim(void *ctx)
 
 static struct oom_test false_claim = {
 	.name = "dispatch_false_claim",
-	.description = "BPF_OOM_HANDLED without freeing memory: the kernel killer acts and a false claim is counted",
+	.description =
+		"BPF_OOM_HANDLED without freeing memory: the kernel killer acts and a false claim is counted",
 	.setup = setup_scen,
 	.run = run_false_claim,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&false_claim)
 
 static enum oom_test_status run_parent(void *ctx)
@@ -263,11 +269,13 @@ static enum oom_test_status run_parent(void *ctx)
 
 static struct oom_test parent = {
 	.name = "dispatch_parent_handles_child",
-	.description = "a policy on a parent memcg handles its child's OOM (cgrp = parent, oc->memcg = child)",
+	.description =
+		"a policy on a parent memcg handles its child's OOM (cgrp = parent, oc->memcg = child)",
 	.setup = setup_scen,
 	.run = run_parent,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&parent)
 
 static enum oom_test_status run_order(void *ctx)
@@ -307,6 +315,7 @@ static struct oom_test order = {
 	.run = run_order,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&order)
 
 static enum oom_test_status run_other(void *ctx)
@@ -334,6 +343,7 @@ static struct oom_test other = {
 	.run = run_other,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&other)
 
 /* Policy tries to kill @target; expect @err, @target alive, kernel kills hog. */
@@ -368,6 +378,7 @@ static struct oom_test refuse_init = {
 	.run = run_refuse_init,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&refuse_init)
 
 static enum oom_test_status run_refuse_kthread(void *ctx)
@@ -391,6 +402,7 @@ static struct oom_test refuse_kthread = {
 	.run = run_refuse_kthread,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&refuse_kthread)
 
 static enum oom_test_status run_refuse_protected(void *ctx)
@@ -404,11 +416,13 @@ static enum oom_test_status run_refuse_protected(void *ctx)
 
 static struct oom_test refuse_protected = {
 	.name = "kill_refuses_oom_score_adj_min",
-	.description = "bpf_oom_kill_process(an oom_score_adj=-1000 task) is -EPERM and kills nothing",
+	.description =
+		"bpf_oom_kill_process(an oom_score_adj=-1000 task) is -EPERM and kills nothing",
 	.setup = setup_scen,
 	.run = run_refuse_protected,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&refuse_protected)
 
 static enum oom_test_status run_refuse_outside(void *ctx)
@@ -422,11 +436,13 @@ static enum oom_test_status run_refuse_outside(void *ctx)
 
 static struct oom_test refuse_outside = {
 	.name = "kill_refuses_outside_domain",
-	.description = "bpf_oom_kill_process(a task outside the OOMing memcg) is -EINVAL and kills nothing",
+	.description =
+		"bpf_oom_kill_process(a task outside the OOMing memcg) is -EINVAL and kills nothing",
 	.setup = setup_scen,
 	.run = run_refuse_outside,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&refuse_outside)
 
 /* True if the kernel log, from @fd on, names the test policy before the
@@ -494,4 +510,5 @@ static struct oom_test report = {
 	.run = run_report,
 	.cleanup = cleanup_scen,
 };
+
 REGISTER_OOM_TEST(&report)

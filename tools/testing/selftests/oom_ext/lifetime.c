@@ -70,9 +70,11 @@ static enum oom_test_status run_rmdir(void *ctx)
 
 static struct oom_test rmdir_hup = {
 	.name = "lifetime_rmdir_epollhup",
-	.description = "rmdir of the attach cgroup detaches the policy, poll() sees EPOLLHUP, the next OOM is the kernel's",
+	.description =
+		"rmdir of the attach cgroup detaches the policy, poll() sees EPOLLHUP, the next OOM is the kernel's",
 	.run = run_rmdir,
 };
+
 REGISTER_OOM_TEST(&rmdir_hup)
 
 #define LOOPS 20
@@ -141,4 +143,5 @@ static struct oom_test loop = {
 	.description = "attach/detach in a loop while OOMs repeat: no splat, nothing left attached",
 	.run = run_loop,
 };
+
 REGISTER_OOM_TEST(&loop)

@@ -114,6 +114,7 @@ static struct oom_test largest = {
 	.run = run_largest,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&largest)
 
 static enum oom_test_status run_system_wide(void *ctx)
@@ -128,6 +129,7 @@ static struct oom_test system_wide = {
 	.run = run_system_wide,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&system_wide)
 
 static enum oom_test_status run_protected(void *ctx)
@@ -166,6 +168,7 @@ static struct oom_test protected = {
 	.run = run_protected,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&protected)
 
 /* Start the oom_simple loader with @args after the binary's path. */
@@ -228,11 +231,13 @@ static enum oom_test_status run_dry_run(void *ctx)
 
 static struct oom_test dry_run = {
 	.name = "simple_loader_dry_run",
-	.description = "oom_simple -n kills nothing itself, reports the task it would kill, the kernel kills",
+	.description =
+		"oom_simple -n kills nothing itself, reports the task it would kill, the kernel kills",
 	.setup = setup_simple,
 	.run = run_dry_run,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&dry_run)
 
 /* Each bad input: non-zero exit, one line on stderr, nothing attached. */
@@ -284,11 +289,13 @@ static enum oom_test_status run_bad_input(void *ctx)
 
 static struct oom_test bad = {
 	.name = "simple_loader_bad_input",
-	.description = "unknown flag, bad -i, missing or non-cgroup -c, not root: one line, non-zero exit, nothing attached",
+	.description =
+		"unknown flag, bad -i, missing or non-cgroup -c, not root: one line, non-zero exit, nothing attached",
 	.setup = setup_simple,
 	.run = run_bad_input,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&bad)
 
 static enum oom_test_status run_second(void *ctx)
@@ -316,11 +323,13 @@ static enum oom_test_status run_second(void *ctx)
 
 static struct oom_test second = {
 	.name = "simple_loader_second_instance",
-	.description = "a second oom_simple on the same cgroup exits with one line; the first stays attached",
+	.description =
+		"a second oom_simple on the same cgroup exits with one line; the first stays attached",
 	.setup = setup_simple,
 	.run = run_second,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&second)
 
 static enum oom_test_status run_sigint(void *ctx)
@@ -341,8 +350,12 @@ static enum oom_test_status run_sigint(void *ctx)
 	OT_ASSERT(ot_listing_count() == 1, "not attached");
 	kill(t->loader.pid, SIGINT);
 	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "still running after SIGINT");
-	OT_ASSERT(WIFEXITED(t->loader.status) && !WEXITSTATUS(t->loader.status),
-		  "exit status %d", t->loader.status);
+	if (!WIFEXITED(t->loader.status) || WEXITSTATUS(t->loader.status)) {
+		char err[512];
+
+		ot_proc_slurp(t->loader.err, err, sizeof(err));
+		OT_FAIL("exit status %d after SIGINT: %s", t->loader.status, err);
+	}
 	OT_ASSERT(ot_listing_count() == 0, "still attached after SIGINT");
 
 	kmsg = kmsg_open();
@@ -363,4 +376,5 @@ static struct oom_test sigint = {
 	.run = run_sigint,
 	.cleanup = cleanup_simple,
 };
+
 REGISTER_OOM_TEST(&sigint)
