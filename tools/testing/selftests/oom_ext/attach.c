@@ -42,29 +42,39 @@ static int link_cgroup_ids(struct bpf_link *link, unsigned long long *info_id,
 	return 0;
 }
 
-static enum oom_test_status run_system_wide(void *ctx)
+/*
+ * Attach to @cg (NULL: system-wide) and check that link info, fdinfo and
+ * the listing all name that cgroup (@path, as the listing shows it), and
+ * that destroying the link detaches the policy.
+ */
+static enum oom_test_status check_attach(const char *cg, const char *path)
 {
-	unsigned long long info_id, fdinfo_id;
-	long long root = ot_cgroup_id(CG_MNT);
+	unsigned long long info_id = 0, fdinfo_id = 0;
+	long long id = ot_cgroup_id(cg ?: CG_MNT);
 	struct bpf_link *link;
 	struct ot_listing l;
 	struct policy *skel;
 	int ret;
 
-	skel = ot_policy_start(NULL, MODE_PASS, 0, &link);
-	OT_ASSERT(skel, "system-wide attach failed");
+	skel = ot_policy_start(cg, MODE_PASS, 0, &link);
+	OT_ASSERT(skel, "attach to %s failed", cg ?: "the root cgroup");
 	ret = link_cgroup_ids(link, &info_id, &fdinfo_id);
 	if (!ret)
-		ret = ot_listing_find(root, &l);
+		ret = ot_listing_find(id, &l);
 	ot_policy_stop(skel, link);
-	OT_ASSERT(ret == 1, "listing has no policy on the root cgroup (%d)", ret);
-	OT_ASSERT(info_id == (unsigned long long)root, "link info cgroup_id %llu, root is %lld",
-		  info_id, root);
+	OT_ASSERT(ret == 1, "listing has no policy on cgroup %lld (%d)", id, ret);
+	OT_ASSERT(info_id == (unsigned long long)id, "link info cgroup_id %llu, want %lld",
+		  info_id, id);
 	OT_ASSERT(fdinfo_id == info_id, "fdinfo cgroup_id %llu", fdinfo_id);
-	OT_ASSERT(!strcmp(l.name, "test_policy") && !strcmp(l.cgroup, "/"),
+	OT_ASSERT(!strcmp(l.name, "test_policy") && !strcmp(l.cgroup, path),
 		  "listed as %s on %s", l.name, l.cgroup);
 	OT_ASSERT(ot_listing_count() == 0, "still listed after the link was destroyed");
 	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_system_wide(void *ctx)
+{
+	return check_attach(NULL, "/");
 }
 
 static struct oom_test system_wide = {
@@ -94,25 +104,7 @@ static void cleanup_cg(void *ctx)
 
 static enum oom_test_status run_memcg(void *ctx)
 {
-	unsigned long long info_id, fdinfo_id;
-	long long id = ot_cgroup_id(ctx);
-	struct bpf_link *link;
-	struct ot_listing l;
-	struct policy *skel;
-	int ret;
-
-	skel = ot_policy_start(ctx, MODE_PASS, 0, &link);
-	OT_ASSERT(skel, "attach to %s failed", (char *)ctx);
-	ret = link_cgroup_ids(link, &info_id, &fdinfo_id);
-	if (!ret)
-		ret = ot_listing_find(id, &l);
-	ot_policy_stop(skel, link);
-	OT_ASSERT(ret == 1, "listing has no policy on the cgroup (%d)", ret);
-	OT_ASSERT(info_id == (unsigned long long)id, "link info cgroup_id %llu, want %lld",
-		  info_id, id);
-	OT_ASSERT(fdinfo_id == info_id, "fdinfo cgroup_id %llu", fdinfo_id);
-	OT_ASSERT(!strcmp(l.cgroup, "/oom_ext_test/attach"), "listed on %s", l.cgroup);
-	return OOM_TEST_PASS;
+	return check_attach(ctx, "/oom_ext_test/attach");
 }
 
 static struct oom_test memcg = {

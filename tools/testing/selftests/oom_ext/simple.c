@@ -69,22 +69,36 @@ static int start_sleepers(struct simple *t, int large_adj)
 	return 0;
 }
 
+/* Load oom_simple and attach it to @cg (NULL: system-wide). */
+static struct oom_simple *simple_attach(const char *cg, struct bpf_link **link)
+{
+	struct oom_simple *skel = oom_simple__open_and_load();
+	int err;
+
+	if (!skel) {
+		ot_info("oom_simple did not load: %s", ot_libbpf_log());
+		return NULL;
+	}
+	err = ot_attach(skel->maps.simple_ops, cg, link);
+	if (err) {
+		ot_info("attach: %s", strerror(-err));
+		oom_simple__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 /* The skeleton, attached to the memcg (or system-wide): the largest dies. */
 static enum oom_test_status kills_largest(struct simple *t, bool system_wide)
 {
 	struct ot_hog hog = { .mib = 24 };
 	struct oom_simple *skel;
 	struct bpf_link *link;
-	int hog_ok, sig, err;
+	int hog_ok, sig;
 
 	OT_ASSERT(!start_sleepers(t, 0), "sleepers did not start");
-	skel = oom_simple__open_and_load();
-	OT_ASSERT(skel, "oom_simple did not load: %s", ot_libbpf_log());
-	err = ot_attach(skel->maps.simple_ops, system_wide ? NULL : t->cg, &link);
-	if (err) {
-		oom_simple__destroy(skel);
-		OT_FAIL("attach: %s", strerror(-err));
-	}
+	skel = simple_attach(system_wide ? NULL : t->cg, &link);
+	OT_ASSERT(skel, "oom_simple did not attach");
 	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
 	sig = ot_wait_death(&t->l, OT_TIMEOUT_MS);
 	ot_info("oom_simple: calls %llu kills %llu passes %llu",
@@ -138,24 +152,19 @@ static enum oom_test_status run_protected(void *ctx)
 	struct simple *t = ctx;
 	struct oom_simple *skel;
 	struct bpf_link *link;
-	int hog_ok, sig, err;
+	int hog_ok, sig, kills;
 
 	OT_ASSERT(!start_sleepers(t, -1000), "sleepers did not start");
-	skel = oom_simple__open_and_load();
-	OT_ASSERT(skel, "oom_simple did not load");
-	err = ot_attach(skel->maps.simple_ops, t->cg, &link);
-	if (err) {
-		oom_simple__destroy(skel);
-		OT_FAIL("attach: %s", strerror(-err));
-	}
+	skel = simple_attach(t->cg, &link);
+	OT_ASSERT(skel, "oom_simple did not attach");
 	/* Next largest after the protected 32 MiB: the hog itself. */
 	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
 	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
-	err = skel->bss->stats.kills;
+	kills = skel->bss->stats.kills;
 	bpf_link__destroy(link);
 	oom_simple__destroy(skel);
 	OT_ASSERT(hog_ok && sig == SIGKILL, "the hog (next largest) ended with %d", sig);
-	OT_ASSERT(err == 1, "oom_simple killed %d tasks", err);
+	OT_ASSERT(kills == 1, "oom_simple killed %d tasks", kills);
 	OT_ASSERT(ot_alive(&t->l), "the oom_score_adj=-1000 task died");
 	OT_ASSERT(ot_alive(&t->s) && ot_alive(&t->m), "a smaller task died");
 	return OOM_TEST_PASS;
