@@ -387,3 +387,39 @@ static struct oom_test sigint = {
 };
 
 REGISTER_OOM_TEST(&sigint)
+
+static enum oom_test_status run_cgroup_gone(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "-i", "0", "-c", t->cg, NULL };
+	enum oom_test_status st;
+	char line[512];
+	int said;
+
+	st = start_loader(t, args, 0);
+	if (st != OOM_TEST_PASS)
+		return st;
+	st = wait_attached(t);
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(rmdir(t->cg) == 0, "rmdir: %s", strerror(errno));
+	said = ot_proc_read_until(t->loader.out, "was removed", line, sizeof(line),
+				  OT_TIMEOUT_MS);
+	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0,
+		  "the loader kept running after its cgroup was removed");
+	OT_ASSERT(said, "the loader did not say its cgroup went away");
+	OT_ASSERT(WIFEXITED(t->loader.status) && !WEXITSTATUS(t->loader.status),
+		  "exit status %d", t->loader.status);
+	OT_ASSERT(ot_listing_count() == 0, "still attached");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test cgroup_gone = {
+	.name = "simple_loader_exits_with_cgroup",
+	.description = "when its cgroup is removed, oom_simple says so and exits 0",
+	.setup = setup_simple,
+	.run = run_cgroup_gone,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&cgroup_gone)
