@@ -206,6 +206,14 @@ static enum oom_test_status wait_attached(struct simple *t)
 	return OOM_TEST_PASS;
 }
 
+/* Start the loader with @args and wait until it says it attached. */
+static enum oom_test_status start_attached(struct simple *t, const char *const args[])
+{
+	enum oom_test_status st = start_loader(t, args, 0);
+
+	return st == OOM_TEST_PASS ? wait_attached(t) : st;
+}
+
 static enum oom_test_status run_dry_run(void *ctx)
 {
 	const char *const args[] = { "-n", "-i", "0", "-c", ((struct simple *)ctx)->cg, NULL };
@@ -215,10 +223,7 @@ static enum oom_test_status run_dry_run(void *ctx)
 	char line[512], want[64], report[1024];
 	int kmsg, sig, found, said;
 
-	st = start_loader(t, args, 0);
-	if (st != OOM_TEST_PASS)
-		return st;
-	st = wait_attached(t);
+	st = start_attached(t, args);
 	if (st != OOM_TEST_PASS)
 		return st;
 	kmsg = kmsg_open();
@@ -314,10 +319,7 @@ static enum oom_test_status run_second(void *ctx)
 	struct ot_proc first;
 	enum oom_test_status st;
 
-	st = start_loader(t, args, 0);
-	if (st != OOM_TEST_PASS)
-		return st;
-	st = wait_attached(t);
+	st = start_attached(t, args);
 	if (st != OOM_TEST_PASS)
 		return st;
 	first = t->loader;
@@ -350,10 +352,7 @@ static enum oom_test_status run_sigint(void *ctx)
 	char report[1024];
 	int kmsg, sig, found;
 
-	st = start_loader(t, args, 0);
-	if (st != OOM_TEST_PASS)
-		return st;
-	st = wait_attached(t);
+	st = start_attached(t, args);
 	if (st != OOM_TEST_PASS)
 		return st;
 	OT_ASSERT(ot_listing_count() == 1, "not attached");
@@ -396,10 +395,7 @@ static enum oom_test_status run_cgroup_gone(void *ctx)
 	char line[512];
 	int said;
 
-	st = start_loader(t, args, 0);
-	if (st != OOM_TEST_PASS)
-		return st;
-	st = wait_attached(t);
+	st = start_attached(t, args);
 	if (st != OOM_TEST_PASS)
 		return st;
 	OT_ASSERT(rmdir(t->cg) == 0, "rmdir: %s", strerror(errno));
