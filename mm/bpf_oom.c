@@ -128,6 +128,10 @@ static bool bpf_oom_victim_pending(struct oom_control *oc)
 	struct mem_cgroup *root = oc->memcg ?: root_mem_cgroup;
 	struct mem_cgroup *iter;
 
+	/* Every such victim has TIF_MEMDIE and is counted: the common case. */
+	if (!oom_victims_pending())
+		return false;
+
 	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
 	     iter = mem_cgroup_iter(root, iter, NULL)) {
 		struct css_task_iter it;

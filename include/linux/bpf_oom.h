@@ -7,10 +7,10 @@
 #define __LINUX_BPF_OOM_H
 
 #include <linux/types.h>
+#include <linux/oom.h>
 
 struct cgroup;
 struct mem_cgroup;
-struct oom_control;
 
 #define BPF_OOM_NAME_MAX_LEN	64
 
@@ -46,6 +46,17 @@ struct bpf_oom_ops {
 #ifdef CONFIG_BPF_OOM
 bool bpf_oom_handle(struct oom_control *oc);
 void bpf_oom_memcg_offline(struct mem_cgroup *memcg);
+
+/*
+ * Has a BPF policy already killed a task for this OOM? Its further kills
+ * (a policy killing a whole group) skip the OOM report: the first kill
+ * printed it. The flag is cleared before each policy call, so the kernel's
+ * own kill after the policies pass always reports.
+ */
+static inline bool bpf_oom_reported(const struct oom_control *oc)
+{
+	return oc->bpf_memory_freed;
+}
 #else
 static inline bool bpf_oom_handle(struct oom_control *oc)
 {
@@ -54,6 +65,11 @@ static inline bool bpf_oom_handle(struct oom_control *oc)
 
 static inline void bpf_oom_memcg_offline(struct mem_cgroup *memcg)
 {
+}
+
+static inline bool bpf_oom_reported(const struct oom_control *oc)
+{
+	return false;
 }
 #endif
 
