@@ -11,7 +11,7 @@
  *
  * It demonstrates the whole shape of a policy in one page: the handler
  * signature, where the OOM domain comes from (oc->memcg, NULL for a global
- * OOM), iterating cgroups and their tasks under RCU, taking a task
+ * OOM), scanning its tasks with the shared helper, taking a task
  * reference outside the iteration, bpf_oom_kill_process() and the
  * return-value contract, and the shared events and counters that the
  * loader prints. Copy it to start your own.
@@ -23,64 +23,34 @@ char _license[] SEC("license") = "GPL";
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(simple_oom, struct oom_control *oc, struct cgroup *cgrp)
 {
-	struct mem_cgroup *domain, *memcg;
-	struct cgroup_subsys_state *pos;
-	bool victim_exiting = false;
+	struct oom_ext_task_scan *scan = &oom_ext_scan;
 	struct task_struct *task;
-	u64 best_pages = 0;
-	s32 best_pid = 0;
 	int ret;
 
 	__sync_fetch_and_add(&stats.calls, 1);
 
-	/* The memcg that hit its limit, or the root memcg for a global OOM. */
-	domain = oom_ext_domain_get(oc);
-	if (!domain)
+	/*
+	 * Every process of the OOMing memcg and its descendants (the root for
+	 * a global OOM), skipping those the kernel would refuse to kill: see
+	 * oom_ext_scan_cgroup() for how the cgroup and task iterators are
+	 * used from a sleepable program.
+	 */
+	if (oom_ext_scan_cgroup(oom_ext_memcg_id(oc->memcg), true))
 		return oom_ext_pass();
 
-	/*
-	 * Every memcg of the domain, then every process charged to it. The
-	 * iterators walk RCU-protected lists, and this program may sleep.
-	 */
-	bpf_rcu_read_lock();
-	bpf_for_each(css, pos, &domain->css, BPF_CGROUP_ITER_DESCENDANTS_PRE) {
-		/* The task iterator wants a reference, not an RCU pointer. */
-		memcg = bpf_get_mem_cgroup(pos);
-		if (!memcg)
-			continue;
-		bpf_for_each(css_task, task, &memcg->css, CSS_TASK_ITER_PROCS) {
-			u64 pages;
-
-			if (bpf_task_is_oom_victim(task)) {
-				victim_exiting = true;
-				continue;
-			}
-			if (!oom_ext_task_killable(task))
-				continue;
-			pages = oom_ext_task_pages(task);
-			if (pages > best_pages) {
-				best_pages = pages;
-				best_pid = task->pid;
-			}
-		}
-		bpf_put_mem_cgroup(memcg);
-	}
-	bpf_rcu_read_unlock();
-	bpf_put_mem_cgroup(domain);
-
-	if (victim_exiting) {
+	if (scan->nr_victims) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
 			       "an earlier victim is still exiting");
 		return oom_ext_pass();
 	}
 
 	/* A reference that outlives the iteration, for the kill. */
-	task = best_pid ? bpf_task_from_pid(best_pid) : NULL;
+	task = scan->best_pid ? bpf_task_from_pid(scan->best_pid) : NULL;
 	if (!task) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "no killable task");
 		return oom_ext_pass();
 	}
-	ret = oom_ext_kill(oc, task, best_pages, "oom_simple: largest task");
+	ret = oom_ext_kill(oc, task, scan->best_pages, "oom_simple: largest task");
 	bpf_task_release(task);
 	return ret;
 }

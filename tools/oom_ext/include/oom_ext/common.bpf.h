@@ -27,6 +27,8 @@ extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
+extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 
 /* mm/bpf_memcontrol.c */
 extern struct mem_cgroup *bpf_get_root_mem_cgroup(void) __ksym;
@@ -43,6 +45,7 @@ extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
 extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym;
 extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
 
+#define ENOENT			2
 #define CSS_TASK_ITER_PROCS	(1U << 0)	/* include/linux/cgroup.h */
 #define PF_KTHREAD		0x00200000	/* include/linux/sched.h */
 
@@ -67,6 +70,17 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
+
+/*
+ * The explanation sent with the next decision: hierarchical policies fill
+ * one level per step of their walk. Handlers run one at a time (under
+ * oom_lock), so a single copy serves every call; reset it at the start.
+ */
+static struct oom_ext_explanation {
+	u32 nr_killed;
+	u32 nr_levels;
+	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
+} oom_ext_explain;
 
 /* The cgroup id of a memcg, or 1 (the root) for NULL: a global OOM. */
 static __always_inline u64 oom_ext_memcg_id(struct mem_cgroup *memcg)
@@ -118,6 +132,99 @@ static __always_inline bool oom_ext_task_killable(struct task_struct *task)
 	return BPF_CORE_READ(task, mm) != NULL;
 }
 
+/* A memcg by its cgroup id, with a reference; NULL if it is gone. */
+static __always_inline struct mem_cgroup *oom_ext_memcg_get(u64 cgid)
+{
+	struct mem_cgroup *memcg;
+	struct cgroup *cgrp;
+
+	cgrp = bpf_cgroup_from_id(cgid);
+	if (!cgrp)
+		return NULL;
+	memcg = bpf_get_mem_cgroup(&cgrp->self);
+	bpf_cgroup_release(cgrp);
+	return memcg;
+}
+
+#define OOM_EXT_SCAN_PIDS	64
+
+/* What oom_ext_scan_cgroup() found. */
+static struct oom_ext_task_scan {
+	s32 best_pid;		/* the largest killable task; 0: none */
+	u64 best_pages;
+	u64 total_pages;	/* all killable tasks together */
+	u32 nr_killable;
+	u32 nr_victims;		/* earlier OOM victims, still exiting */
+	u32 nr_pids;		/* killable tasks seen; pids[] holds the first */
+	s32 pids[OOM_EXT_SCAN_PIDS];
+} oom_ext_scan;
+
+static __always_inline void oom_ext_scan_one(struct mem_cgroup *memcg)
+{
+	struct oom_ext_task_scan *s = &oom_ext_scan;
+	struct task_struct *task;
+
+	bpf_for_each(css_task, task, &memcg->css, CSS_TASK_ITER_PROCS) {
+		u64 pages;
+
+		if (bpf_task_is_oom_victim(task)) {
+			s->nr_victims++;
+			continue;
+		}
+		if (!oom_ext_task_killable(task))
+			continue;
+		pages = oom_ext_task_pages(task);
+		s->nr_killable++;
+		s->total_pages += pages;
+		if (s->nr_pids < OOM_EXT_SCAN_PIDS)
+			s->pids[s->nr_pids & (OOM_EXT_SCAN_PIDS - 1)] = task->pid;
+		s->nr_pids++;
+		if (pages > s->best_pages || !s->best_pid) {
+			s->best_pages = pages;
+			s->best_pid = task->pid;
+		}
+	}
+}
+
+/*
+ * Look at every process charged to the memcg of cgroup @cgid and, with
+ * @subtree, to its descendants: the largest one the kernel would let a
+ * policy kill, how many there are, and whether an earlier victim is still
+ * exiting. The result is in oom_ext_scan. Returns 0, or -ENOENT if the
+ * cgroup is gone.
+ *
+ * The iterators walk RCU-protected lists while the program may sleep,
+ * hence the explicit RCU section; the css iterator hands out RCU pointers,
+ * and the task iterator wants a referenced memcg. A global function: the
+ * verifier checks it once, not at every call site.
+ */
+__noinline int oom_ext_scan_cgroup(u64 cgid, bool subtree)
+{
+	struct cgroup_subsys_state *pos;
+	struct mem_cgroup *memcg, *iter;
+
+	__builtin_memset(&oom_ext_scan, 0, sizeof(oom_ext_scan));
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return -ENOENT;
+
+	bpf_rcu_read_lock();
+	if (!subtree) {
+		oom_ext_scan_one(memcg);
+	} else {
+		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_DESCENDANTS_PRE) {
+			iter = bpf_get_mem_cgroup(pos);
+			if (!iter)
+				continue;
+			oom_ext_scan_one(iter);
+			bpf_put_mem_cgroup(iter);
+		}
+	}
+	bpf_rcu_read_unlock();
+	bpf_put_mem_cgroup(memcg);
+	return 0;
+}
+
 /* Send one decision to the loader; drops it if the ring buffer is full. */
 static __always_inline void oom_ext_report(struct oom_control *oc,
 					   struct task_struct *task, u64 pages,
@@ -141,6 +248,11 @@ static __always_inline void oom_ext_report(struct oom_control *oc,
 	else
 		e->comm[0] = '\0';
 	bpf_probe_read_kernel_str(e->reason, sizeof(e->reason), reason);
+	e->nr_killed = oom_ext_explain.nr_killed;
+	if (!e->nr_killed && (action == OOM_EXT_KILLED || action == OOM_EXT_DRY_RUN))
+		e->nr_killed = 1;
+	e->nr_levels = oom_ext_explain.nr_levels;
+	__builtin_memcpy(e->levels, oom_ext_explain.levels, sizeof(e->levels));
 	bpf_ringbuf_submit(e, 0);
 }
 

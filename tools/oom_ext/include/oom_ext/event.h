@@ -17,6 +17,33 @@ enum oom_ext_action {
 	OOM_EXT_FAILED,		/* bpf_oom_kill_process() refused */
 };
 
+/*
+ * How a policy sees a cgroup: its configuration (set by the loader) and,
+ * in an explanation, what a candidate stands for.
+ */
+#define OOM_EXT_CG_PREFER	(1U << 0)	/* score scaled up */
+#define OOM_EXT_CG_AVOID	(1U << 1)	/* score scaled down */
+#define OOM_EXT_CG_OMIT		(1U << 2)	/* never chosen */
+#define OOM_EXT_CG_GROUP_KILL	(1U << 3)	/* killed as a whole */
+#define OOM_EXT_CG_OWN_TASKS	(1U << 4)	/* the processes charged to the parent itself */
+#define OOM_EXT_CG_OOM_GROUP	(1U << 5)	/* memory.oom.group=1 */
+
+#define OOM_EXT_MAX_LEVELS	8
+
+/*
+ * One level of a hierarchical choice: the candidate taken and the best one
+ * not taken (runner_cgid 0: there was no other), with their scores.
+ */
+struct oom_ext_level {
+	__u64 parent_cgid;
+	__u64 chosen_cgid;
+	__u64 runner_cgid;
+	__u64 chosen_score;	/* pages, after bias */
+	__u64 runner_score;
+	__u32 chosen_flags;	/* OOM_EXT_CG_* */
+	__u32 runner_flags;
+};
+
 struct oom_ext_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 domain_cgid;	/* the OOMing memcg's cgroup id (1: global) */
@@ -27,6 +54,9 @@ struct oom_ext_event {
 	__u32 action;		/* enum oom_ext_action */
 	char comm[OOM_EXT_COMM_LEN];
 	char reason[OOM_EXT_REASON_LEN];
+	__u32 nr_killed;	/* tasks killed (a group kill: more than one) */
+	__u32 nr_levels;	/* levels[] used; 0 for flat policies */
+	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
 };
 
 struct oom_ext_stats {

@@ -224,26 +224,75 @@ const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len)
 	return buf;
 }
 
+/* "b (prefer) 12.5 MiB" for /a/b below /a, or "own tasks 3.0 MiB" */
+static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 flags)
+{
+	size_t n = strlen(parent);
+	char path[512];
+	const char *name;
+
+	oom_ext_cgroup_path(cgid, path, sizeof(path));
+	name = path;
+	if (!strncmp(path, parent, n) && path[n] == '/')
+		name = path + n + 1;
+	else if (!strcmp(parent, "/"))
+		name = path + 1;
+	if (flags & OOM_EXT_CG_OWN_TASKS)
+		name = "its own tasks";
+	printf("%s%s%s%s%s (%.1f MiB)", name, flags & OOM_EXT_CG_PREFER ? " [prefer]" : "",
+	       flags & OOM_EXT_CG_AVOID ? " [avoid]" : "",
+	       flags & OOM_EXT_CG_OOM_GROUP ? " [oom.group]" : "",
+	       flags & OOM_EXT_CG_GROUP_KILL ? " [group-kill]" : "",
+	       score * 4096.0 / (1 << 20));
+}
+
+/*
+ * One line per level of a hierarchical choice: what won and the runner-up,
+ * with their scores (usage above protection, after bias).
+ */
+static void print_levels(const struct oom_ext_event *e)
+{
+	char parent[512];
+	__u32 i;
+
+	for (i = 0; i < e->nr_levels && i < OOM_EXT_MAX_LEVELS; i++) {
+		const struct oom_ext_level *l = &e->levels[i];
+
+		oom_ext_cgroup_path(l->parent_cgid, parent, sizeof(parent));
+		printf("%s:   in %s: chose ", program_invocation_short_name, parent);
+		print_candidate(parent, l->chosen_cgid, l->chosen_score, l->chosen_flags);
+		if (l->runner_cgid) {
+			printf(" over ");
+			print_candidate(parent, l->runner_cgid, l->runner_score, l->runner_flags);
+		} else {
+			printf(", the only candidate");
+		}
+		printf("\n");
+	}
+}
+
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct oom_ext_event *e = data;
 	const char *name = program_invocation_short_name;
-	char victim[512], domain[512];
+	char victim[512], domain[512], group[32] = "";
 	double mib = e->pages * 4096.0 / (1 << 20);
 
 	if (size < sizeof(*e))
 		return 0;
 	oom_ext_cgroup_path(e->domain_cgid, domain, sizeof(domain));
+	if (e->nr_killed > 1)
+		snprintf(group, sizeof(group), " and %u more", e->nr_killed - 1);
 	switch (e->action) {
 	case OOM_EXT_KILLED:
-		printf("%s: OOM in %s: killed pid %d (%s) in %s, %.1f MiB: %s\n", name,
-		       domain, e->pid, e->comm,
+		printf("%s: OOM in %s: killed pid %d (%s)%s in %s, %.1f MiB: %s\n", name,
+		       domain, e->pid, e->comm, group,
 		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
 		       e->reason);
 		break;
 	case OOM_EXT_DRY_RUN:
-		printf("%s: OOM in %s: would kill pid %d (%s) in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
-		       name, domain, e->pid, e->comm,
+		printf("%s: OOM in %s: would kill pid %d (%s)%s in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
+		       name, domain, e->pid, e->comm, group,
 		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
 		       e->reason);
 		break;
@@ -254,6 +303,7 @@ static int print_event(void *ctx, void *data, size_t size)
 	default:
 		printf("%s: OOM in %s: passed (%s)\n", name, domain, e->reason);
 	}
+	print_levels(e);
 	fflush(stdout);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "oom_test.h"
 #include "policy_util.h"
+#include "util.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define LISTING		DEBUGFS "/bpf_oom"
@@ -312,4 +313,55 @@ void ot_proc_kill(struct ot_proc *p)
 	if (p->err > 0)
 		close(p->err);
 	p->out = p->err = -1;
+}
+
+enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
+				     const char *const args[], uid_t uid)
+{
+	const char *argv[32] = { ot_loader_path(tool) };
+	int i;
+
+	if (!argv[0])
+		OT_SKIP("tools/oom_ext is not built (make -C tools/oom_ext)");
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	OT_ASSERT(ot_proc_start(p, argv, uid) == 0, "fork/exec of %s failed", tool);
+	return OOM_TEST_PASS;
+}
+
+enum oom_test_status ot_loader_attached(struct ot_proc *p)
+{
+	char line[512];
+
+	if (!ot_proc_read_until(p->out, "attached to", line, sizeof(line), OT_TIMEOUT_MS)) {
+		ot_proc_slurp(p->err, line, sizeof(line));
+		OT_FAIL("the loader did not attach: %s", line);
+	}
+	return OOM_TEST_PASS;
+}
+
+enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
+				       const char *const args[], uid_t uid,
+				       const char *expect)
+{
+	enum oom_test_status st = ot_loader_start(p, tool, args, uid);
+	char err[1024];
+	int lines = 0;
+	char *c;
+
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_proc_wait(p, OT_TIMEOUT_MS) == 0, "%s: the loader kept running", expect);
+	ot_proc_slurp(p->err, err, sizeof(err));
+	close(p->out);
+	close(p->err);
+	p->out = p->err = -1;
+	for (c = err; *c; c++)
+		lines += *c == '\n';
+	ot_info("%s -> exit %d: %s", expect, WEXITSTATUS(p->status), err);
+	OT_ASSERT(WIFEXITED(p->status) && WEXITSTATUS(p->status),
+		  "%s: exit status %d", expect, p->status);
+	OT_ASSERT(lines == 1, "%s: %d lines on stderr", expect, lines);
+	OT_ASSERT(strstr(err, expect), "%s: stderr says %s", expect, err);
+	return OOM_TEST_PASS;
 }

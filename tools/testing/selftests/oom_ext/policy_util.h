@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <oom_ext/event.h>
 
+#include "oom_test.h"
 #include "policy.h"
 #include "policy.bpf.skel.h"
 
@@ -61,6 +62,21 @@ int ot_proc_wait(struct ot_proc *p, int timeout_ms);
 /* Everything left on @fd (after the process exited), NUL-terminated. */
 void ot_proc_slurp(int fd, char *buf, size_t len);
 void ot_proc_kill(struct ot_proc *p);
+
+/* Start tools/oom_ext's @tool with @args (NULL-terminated) as @uid. */
+enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
+				     const char *const args[], uid_t uid);
+
+/* Wait for the loader's "attached to" line. */
+enum oom_test_status ot_loader_attached(struct ot_proc *p);
+
+/*
+ * Run @tool with bad input @args: it must exit non-zero with exactly one
+ * line on stderr, containing @expect.
+ */
+enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
+				       const char *const args[], uid_t uid,
+				       const char *expect);
 
 /* libbpf's messages since the last reset (the runner captures them). */
 const char *ot_libbpf_log(void);

@@ -180,38 +180,12 @@ static struct oom_test protected = {
 
 REGISTER_OOM_TEST(&protected)
 
-/* Start the oom_simple loader with @args after the binary's path. */
-static enum oom_test_status start_loader(struct simple *t, const char *const args[], uid_t uid)
-{
-	const char *argv[16] = { ot_loader_path("oom_simple") };
-	int i;
-
-	if (!argv[0])
-		OT_SKIP("tools/oom_ext is not built (make -C tools/oom_ext)");
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	OT_ASSERT(ot_proc_start(&t->loader, argv, uid) == 0, "fork/exec failed");
-	return OOM_TEST_PASS;
-}
-
-static enum oom_test_status wait_attached(struct simple *t)
-{
-	char line[512];
-
-	if (!ot_proc_read_until(t->loader.out, "attached to", line, sizeof(line),
-				OT_TIMEOUT_MS)) {
-		ot_proc_slurp(t->loader.err, line, sizeof(line));
-		OT_FAIL("the loader did not attach: %s", line);
-	}
-	return OOM_TEST_PASS;
-}
-
-/* Start the loader with @args and wait until it says it attached. */
+/* Start the oom_simple loader with @args and wait until it attached. */
 static enum oom_test_status start_attached(struct simple *t, const char *const args[])
 {
-	enum oom_test_status st = start_loader(t, args, 0);
+	enum oom_test_status st = ot_loader_start(&t->loader, "oom_simple", args, 0);
 
-	return st == OOM_TEST_PASS ? wait_attached(t) : st;
+	return st == OOM_TEST_PASS ? ot_loader_attached(&t->loader) : st;
 }
 
 static enum oom_test_status run_dry_run(void *ctx)
@@ -254,31 +228,10 @@ static struct oom_test dry_run = {
 
 REGISTER_OOM_TEST(&dry_run)
 
-/* Each bad input: non-zero exit, one line on stderr, nothing attached. */
 static enum oom_test_status bad_input(struct simple *t, const char *const args[],
 				      uid_t uid, const char *expect)
 {
-	enum oom_test_status st = start_loader(t, args, uid);
-	char err[1024];
-	int lines = 0;
-	char *p;
-
-	if (st != OOM_TEST_PASS)
-		return st;
-	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "%s: the loader kept running",
-		  expect);
-	ot_proc_slurp(t->loader.err, err, sizeof(err));
-	close(t->loader.out);
-	close(t->loader.err);
-	t->loader.out = t->loader.err = -1;
-	for (p = err; *p; p++)
-		lines += *p == '\n';
-	ot_info("%s -> exit %d: %s", expect, WEXITSTATUS(t->loader.status), err);
-	OT_ASSERT(WIFEXITED(t->loader.status) && WEXITSTATUS(t->loader.status),
-		  "%s: exit status %d", expect, t->loader.status);
-	OT_ASSERT(lines == 1, "%s: %d lines on stderr", expect, lines);
-	OT_ASSERT(strstr(err, expect), "%s: stderr says %s", expect, err);
-	return OOM_TEST_PASS;
+	return ot_loader_rejects(&t->loader, "oom_simple", args, uid, expect);
 }
 
 static enum oom_test_status run_bad_input(void *ctx)

@@ -286,7 +286,10 @@ bool ot_alive(struct ot_child *c)
 
 void ot_reap(struct ot_child *c)
 {
-	if (c->pid > 0 && !c->reaped) {
+	/* Never spawned (a zeroed or pid = -1 slot): its fds are not ours. */
+	if (c->pid <= 0)
+		return;
+	if (!c->reaped) {
 		kill(c->pid, SIGKILL);
 		if (waitpid(c->pid, &c->status, 0) == c->pid)
 			c->reaped = true;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Cost of one OOM decision: oom_cgroup_aware against the kernel's own victim
+# selection, on the same OOMs (make bench).
+#
+#   tooling/bench-cgroup-aware.sh [TREE]     boots the VM and runs itself there
+#
+# In the VM: a memcg "bench" with 10 tenants x 10 services x 10 leaves
+# (1 110 memcgs) and 10 idle processes per leaf (10 000 tasks), memory.max
+# just above its usage. A hog in one leaf then grows until the memcg OOMs,
+# RUNS times per policy. The policy runs in dry-run mode: it makes its
+# whole decision, reports it and passes, so the kernel then runs its own
+# select_bad_process() on the same OOM. kprobe events time both:
+#   policy  bpf_oom_handle()         (dispatch + the BPF policy's decision)
+#   kernel  mem_cgroup_scan_tasks()  (select_bad_process() on a memcg OOM)
+# vm.oom_dump_tasks is 0 so that the OOM report does not scan the tasks too.
+# oom_simple, which scans every task from BPF, is measured the same way for
+# comparison. The result is the median of each and the ratio policy/kernel.
+# Takes about 5 minutes under TCG.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" != --in-vm ]; then
+	tree=${1:-$top/out/linux}
+	VM_MEM=${VM_MEM:-4G} exec "$top/tooling/vm.sh" "$tree" -- "$0" --in-vm
+fi
+
+RUNS=${RUNS:-5}
+bin=$top/out/linux/tools/oom_ext/build/bin
+cg=/sys/fs/cgroup/bench
+tr=/sys/kernel/tracing
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mountpoint -q $tr || mount -t tracefs none $tr
+sysctl -q vm.oom_dump_tasks=0
+gcc -O2 -Wall -o /tmp/spawn "$top/tooling/bench/spawn.c"
+
+log "building 1 110 memcgs"
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir $cg
+echo 0 >$cg/memory.swap.max
+leaves=()
+for t in $(seq 0 9); do
+	mkdir $cg/t$t
+	for s in $(seq 0 9); do
+		mkdir $cg/t$t/s$s
+		for l in $(seq 0 9); do
+			mkdir $cg/t$t/s$s/l$l
+			leaves+=($cg/t$t/s$s/l$l)
+		done
+	done
+done
+echo +memory >$cg/cgroup.subtree_control
+for t in $(seq 0 9); do
+	echo +memory >$cg/t$t/cgroup.subtree_control
+	for s in $(seq 0 9); do
+		echo +memory >$cg/t$t/s$s/cgroup.subtree_control
+	done
+done
+log "starting 10 000 idle processes"
+n=$(/tmp/spawn 10 "${leaves[@]}")
+echo $(( $(cat $cg/memory.current) + 48 * 1024 * 1024 )) >$cg/memory.max
+log "$n processes, $(( $(cat $cg/memory.current) >> 20 )) MiB; memory.max $(( $(cat $cg/memory.max) >> 20 )) MiB"
+
+echo >$tr/kprobe_events
+echo 'p:oomb/policy_in bpf_oom_handle' >>$tr/kprobe_events
+echo 'r:oomb/policy_out bpf_oom_handle' >>$tr/kprobe_events
+echo 'p:oomb/kernel_in mem_cgroup_scan_tasks' >>$tr/kprobe_events
+echo 'r:oomb/kernel_out mem_cgroup_scan_tasks' >>$tr/kprobe_events
+echo 1 >$tr/events/oomb/enable
+
+# Pair each *_in with the next *_out: microseconds per pair, in order.
+durations() {
+	awk -v want="$1" '{
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^[0-9]+\.[0-9]+:$/) { ts = substr($i, 1, length($i) - 1); ev = $(i + 1) }
+		if (ev == want "_in:") start = ts
+		else if (ev == want "_out:" && start != "") { printf "%d\n", (ts - start) * 1e6; start = "" }
+	}' $tr/trace
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+hog() {
+	exec python3 -c '
+import sys
+open(sys.argv[1] + "/cgroup.procs", "w").write("0")
+hold = []
+while True:
+    hold.append(bytearray(1 << 20))' "$1"
+}
+
+results=()
+for policy in oom_cgroup_aware oom_simple; do
+	"$bin/$policy" -n -i 0 -c $cg >/tmp/bench-$policy.out &
+	loader=$!
+	until grep -q "^$policy .* /bench " /sys/kernel/debug/bpf_oom 2>/dev/null; do sleep 0.2; done
+	: >/tmp/bench-p /tmp/bench-k
+	for run in $(seq 1 "$RUNS"); do
+		echo >$tr/trace
+		hog ${leaves[$((run * 137 % 1000))]} &
+		wait $! || true		# until the kernel kills it
+		p=$(durations policy | head -n 1)
+		k=$(durations kernel | head -n 1)
+		log "$policy run $run: policy ${p:-?} us, kernel selection ${k:-?} us"
+		echo "$p" >>/tmp/bench-p
+		echo "$k" >>/tmp/bench-k
+	done
+	kill -INT $loader
+	wait $loader || true
+	grep -m1 "would kill" /tmp/bench-$policy.out >&2 || true
+	results+=("$policy $(median </tmp/bench-p) $(median </tmp/bench-k)")
+done
+echo 0 >$tr/events/oomb/enable
+echo >$tr/kprobe_events
+
+echo
+echo "one OOM decision, 1 110 memcgs, $n tasks, median of $RUNS OOMs each (TCG)"
+printf '%-18s %14s %20s %8s\n' policy "policy (us)" "kernel select (us)" ratio
+for r in "${results[@]}"; do
+	set -- $r
+	printf '%-18s %14s %20s %8s\n' "$1" "$2" "$3" "$(awk -v p="$2" -v k="$3" 'BEGIN { printf "%.3f", p / k }')"
+done
+
+disown -a
+echo 1 >$cg/cgroup.kill

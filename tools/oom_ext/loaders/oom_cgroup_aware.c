@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_cgroup_aware - foreground loader for policies/oom_cgroup_aware.bpf.c.
+ *
+ * On top of the common options it takes the per-cgroup configuration
+ * (--prefer, --avoid, --omit, --group-kill, repeatable, and
+ * --group-kill-all), checks every path before anything is loaded, writes
+ * the configuration into the policy's map keyed by cgroup id (a cgroup
+ * keeps it through renames; the policy drops it when the cgroup is
+ * removed), attaches, and prints each decision with the path it walked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+
+#include <oom_ext/oom_ext.h>
+#include "oom_cgroup_aware.bpf.skel.h"
+
+#define MAX_CONFIGURED	256
+
+enum {
+	OPT_PREFER = 0x100,
+	OPT_AVOID,
+	OPT_OMIT,
+	OPT_GROUP_KILL,
+	OPT_GROUP_KILL_ALL,
+};
+
+static const struct option extra_opts[] = {
+	{ "prefer", required_argument, NULL, OPT_PREFER },
+	{ "avoid", required_argument, NULL, OPT_AVOID },
+	{ "omit", required_argument, NULL, OPT_OMIT },
+	{ "group-kill", required_argument, NULL, OPT_GROUP_KILL },
+	{ "group-kill-all", no_argument, NULL, OPT_GROUP_KILL_ALL },
+	{}
+};
+
+static const char extra_help[] =
+"  --prefer PATH     choose this cgroup sooner: its score counts 8 times\n"
+"  --avoid PATH      choose this cgroup later: its score counts 1/8\n"
+"  --omit PATH       never choose this cgroup or anything below it\n"
+"  --group-kill PATH when chosen, kill every process of this cgroup\n"
+"  --group-kill-all  kill every process of the cgroup the choice ends in,\n"
+"                    not only its largest task\n"
+"PATH options may be repeated; a cgroup keeps its setting when renamed.\n";
+
+static struct {
+	const char *path;
+	__u32 flag;
+	__u64 cgid;
+} configured[MAX_CONFIGURED];
+static int nr_configured;
+static bool group_kill_all;
+
+static const char *flag_name(__u32 flag)
+{
+	switch (flag) {
+	case OOM_EXT_CG_PREFER:
+		return "prefer";
+	case OOM_EXT_CG_AVOID:
+		return "avoid";
+	case OOM_EXT_CG_OMIT:
+		return "omit";
+	default:
+		return "group-kill";
+	}
+}
+
+static int extra_opt(int opt, const char *arg)
+{
+	static const __u32 flags[] = {
+		[OPT_PREFER - OPT_PREFER] = OOM_EXT_CG_PREFER,
+		[OPT_AVOID - OPT_PREFER] = OOM_EXT_CG_AVOID,
+		[OPT_OMIT - OPT_PREFER] = OOM_EXT_CG_OMIT,
+		[OPT_GROUP_KILL - OPT_PREFER] = OOM_EXT_CG_GROUP_KILL,
+	};
+
+	if (opt == OPT_GROUP_KILL_ALL) {
+		group_kill_all = true;
+		return 0;
+	}
+	if (opt < OPT_PREFER || opt > OPT_GROUP_KILL)
+		return -1;
+	if (nr_configured == MAX_CONFIGURED) {
+		oom_ext_err("at most %d cgroups can be configured", MAX_CONFIGURED);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	configured[nr_configured].path = arg;
+	configured[nr_configured].flag = flags[opt - OPT_PREFER];
+	nr_configured++;
+	return 0;
+}
+
+/* Is @path (resolved) @top or below it? */
+static bool below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (!strcmp(top, "/sys/fs/cgroup"))
+		return !strncmp(path, top, n);
+	return !strncmp(path, top, n) && (path[n] == '/' || !path[n]);
+}
+
+/*
+ * Check every configured path: a memory cgroup at or below the attach
+ * cgroup, not configured both ways. Exits with one line on the first
+ * problem, before anything is loaded.
+ */
+static void check_configured(const struct oom_ext_opts *opts)
+{
+	char top[PATH_MAX], real[PATH_MAX], file[PATH_MAX + 16];
+	struct statfs sfs;
+	struct stat st;
+	int i, j;
+
+	if (!realpath(opts->cgroup ?: "/sys/fs/cgroup", top)) {
+		oom_ext_err("%s: %s", opts->cgroup ?: "/sys/fs/cgroup", strerror(errno));
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	for (i = 0; i < nr_configured; i++) {
+		const char *path = configured[i].path;
+		const char *opt = flag_name(configured[i].flag);
+
+		if (!realpath(path, real) || stat(real, &st)) {
+			oom_ext_err("--%s %s: %s", opt, path, strerror(errno));
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		if (!S_ISDIR(st.st_mode) || statfs(real, &sfs) ||
+		    sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			oom_ext_err("--%s %s: not a cgroup v2 directory", opt, path);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		snprintf(file, sizeof(file), "%s/memory.current", real);
+		if (access(file, F_OK)) {
+			oom_ext_err("--%s %s: not a memory cgroup (the root, or memory not enabled in its parent)",
+				    opt, path);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		if (!below(real, top)) {
+			oom_ext_err("--%s %s: not below the attach cgroup %s", opt, path, top);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		configured[i].cgid = st.st_ino;
+		for (j = 0; j < i; j++) {
+			__u32 both = configured[i].flag | configured[j].flag;
+
+			if (configured[j].cgid == st.st_ino &&
+			    both == (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID)) {
+				oom_ext_err("--%s %s: also given to --%s", opt, path,
+					    flag_name(configured[j].flag));
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+		}
+	}
+}
+
+/*
+ * Write the configuration. Runs after the cleanup program is attached, and
+ * checks each cgroup again afterwards: one removed in between would
+ * otherwise leave an entry behind.
+ */
+static int write_configured(struct bpf_map *map)
+{
+	struct stat st;
+	int i, fd = bpf_map__fd(map);
+
+	for (i = 0; i < nr_configured; i++) {
+		__u64 key = configured[i].cgid;
+		__u32 flags = 0;
+
+		bpf_map_lookup_elem(fd, &key, &flags);
+		flags |= configured[i].flag;
+		if (bpf_map_update_elem(fd, &key, &flags, BPF_ANY)) {
+			oom_ext_err("--%s %s: cannot store the setting: %s",
+				    flag_name(configured[i].flag), configured[i].path,
+				    strerror(errno));
+			return -1;
+		}
+		if (stat(configured[i].path, &st) || st.st_ino != key) {
+			bpf_map_delete_elem(fd, &key);
+			oom_ext_err("--%s %s: the cgroup was removed meanwhile",
+				    flag_name(configured[i].flag), configured[i].path);
+			return -1;
+		}
+	}
+	for (i = 0; i < nr_configured; i++)
+		printf("oom_cgroup_aware: %s %s\n", flag_name(configured[i].flag),
+		       configured[i].path);
+	if (group_kill_all)
+		printf("oom_cgroup_aware: group kill for every chosen cgroup\n");
+	return 0;
+}
+
+/* Is cgroup2 mounted with memory_recursiveprot? It changes protection. */
+static bool recursive_protection(void)
+{
+	char line[4096];
+	bool ret = false;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - cgroup2 ");
+
+		if (sep && strstr(line, " /sys/fs/cgroup ") &&
+		    strstr(sep, "memory_recursiveprot"))
+			ret = true;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct oom_cgroup_aware *skel;
+	struct oom_ext_opts opts;
+	struct bpf_link *link, *cleanup;
+	int ret;
+
+	oom_ext_parse(argc, argv,
+		      "kill by cgroup: descend to the cgroup using most memory above its protection",
+		      extra_opts, extra_help, extra_opt, &opts);
+	oom_ext_check(&opts);
+	check_configured(&opts);
+
+	skel = oom_cgroup_aware__open();
+	if (!skel) {
+		oom_ext_err("cannot open the BPF object (run with -v for details)");
+		return OOM_EXT_EXIT_FAIL;
+	}
+	skel->rodata->dry_run = opts.dry_run;
+	skel->rodata->group_kill_all = group_kill_all;
+	skel->rodata->recursive_prot = recursive_protection();
+	if (oom_cgroup_aware__load(skel)) {
+		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)");
+		oom_cgroup_aware__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
+	}
+	cleanup = bpf_program__attach(skel->progs.forget_cgroup);
+	if (!cleanup) {
+		oom_ext_err("cannot attach to the cgroup_rmdir tracepoint: %s", strerror(errno));
+		oom_cgroup_aware__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
+	}
+	if (write_configured(skel->maps.cgroup_config)) {
+		bpf_link__destroy(cleanup);
+		oom_cgroup_aware__destroy(skel);
+		return OOM_EXT_EXIT_USAGE;
+	}
+
+	link = oom_ext_attach(skel->maps.cgroup_aware_ops, &opts);
+	ret = oom_ext_run(link, skel->maps.events, &skel->bss->stats, &opts);
+	bpf_link__destroy(link);
+	bpf_link__destroy(cleanup);
+	oom_cgroup_aware__destroy(skel);
+	printf("oom_cgroup_aware: detached\n");
+	return ret;
+}

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_cgroup_aware - choose the victim cgroup level by level.
+ *
+ * Start at the OOM domain (the memcg that hit its limit; the root for a
+ * global OOM). At each level compare the candidates by score:
+ *
+ *   score = usage above effective protection (memory.min/low, computed the
+ *           way mm/page_counter.c does), x8 if preferred, /8 if avoided
+ *
+ * and descend into the best one. The candidates are the child memcgs (an
+ * omitted one never is) plus, when there are any, the processes charged to
+ * the level's cgroup itself: in the root, or in cgroups below it that do
+ * not enable the memory controller. They compete as one extra candidate
+ * whose score is their combined size (rss + swap + page tables), with no
+ * protection, since memory.min/low belong to the cgroup and not to its
+ * processes. Ties go to the larger usage.
+ *
+ * The walk stops at a leaf, at a cgroup with memory.oom.group=1 or
+ * configured for group kill, or at the "own processes" candidate. Then:
+ *  - memory.oom.group=1: kill its largest task; the kernel kills the rest;
+ *  - --group-kill PATH (or --group-kill-all, for the cgroup the walk ends
+ *    in): kill every killable process of the cgroup and its descendants;
+ *  - otherwise: kill the largest killable task of the cgroup.
+ * Tasks with oom_score_adj -1000 are never chosen. If nothing is killable,
+ * or an earlier victim is still exiting, it passes and the kernel decides.
+ *
+ * This answers the objections to the 2018 cgroup-aware OOM killer: scores
+ * are per subtree (usage is hierarchical, so splitting a workload into
+ * sub-cgroups does not make it smaller), the root is scored like any other
+ * level (its own processes form one candidate), and operators can bias or
+ * protect subtrees.
+ *
+ * It demonstrates a hierarchical walk with css iterators, reading memcg
+ * counters without references (bpf_core_cast), per-cgroup configuration in
+ * a hash map keyed by cgroup id that a tracepoint program cleans up when
+ * the cgroup is removed (ids survive renames and are never reused), and
+ * decision explanations (chosen and runner-up at every level).
+ */
+#include <oom_ext/common.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+/* Set by the loader before load. */
+const volatile bool group_kill_all;	/* the cgroup the walk ends in dies whole */
+const volatile bool recursive_prot;	/* cgroup2 mounted with memory_recursiveprot */
+
+#define BIAS_SHIFT		3	/* prefer: score x 8; avoid: score / 8 */
+#define GROUP_KILL_PASSES	16	/* up to 16 x OOM_EXT_SCAN_PIDS processes */
+
+/* OOM_EXT_CG_* flags by cgroup id, written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u64);
+	__type(value, u32);
+} cgroup_config SEC(".maps");
+
+struct candidate {
+	u64 cgid;		/* 0: none */
+	u64 score;
+	u64 usage;
+	u64 emin, elow;		/* its effective protection, for the next level */
+	u32 flags;		/* OOM_EXT_CG_* */
+};
+
+/* The level being compared: the parent's numbers and the two best so far. */
+struct level {
+	u64 usage, emin, elow;
+	u64 children_min, children_low;
+	bool is_domain;
+	struct candidate best, runner;
+};
+
+/* Scratch: too big for the stack, and handlers never overlap (oom_lock). */
+static struct level lvl;
+
+static __always_inline u32 cgroup_flags(u64 cgid)
+{
+	u32 *flags = bpf_map_lookup_elem(&cgroup_config, &cgid);
+
+	return flags ? *flags : 0;
+}
+
+/* mm/page_counter.c: effective_protection(), the same arithmetic. */
+static __always_inline u64 effective_protection(u64 usage, u64 parent_usage, u64 setting,
+						u64 parent_effective, u64 siblings)
+{
+	u64 protected = usage < setting ? usage : setting;
+	u64 ep = protected;
+
+	if (siblings > parent_effective)
+		return protected * parent_effective / siblings;
+	if (recursive_prot && parent_effective > siblings &&
+	    parent_usage > siblings && usage > protected)
+		ep += (parent_effective - siblings) * (usage - protected) /
+		      (parent_usage - siblings);
+	return ep;
+}
+
+/* Keep @c if it beats the best or the runner-up of the level. */
+static __always_inline void consider(struct candidate *c)
+{
+	if (!lvl.best.cgid || c->score > lvl.best.score ||
+	    (c->score == lvl.best.score && c->usage > lvl.best.usage)) {
+		lvl.runner = lvl.best;
+		lvl.best = *c;
+	} else if (!lvl.runner.cgid || c->score > lvl.runner.score ||
+		   (c->score == lvl.runner.score && c->usage > lvl.runner.usage)) {
+		lvl.runner = *c;
+	}
+}
+
+/* Score one child memcg, read through an RCU pointer without a reference. */
+static __always_inline void consider_child(struct cgroup_subsys_state *pos)
+{
+	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
+	struct candidate c = {};
+	u64 min, low, prot;
+
+	c.cgid = m->css.cgroup->kn->id;
+	c.flags = cgroup_flags(c.cgid);
+	c.usage = m->memory.usage.counter;
+	if ((c.flags & OOM_EXT_CG_OMIT) || !c.usage)
+		return;
+	if (m->oom_group)
+		c.flags |= OOM_EXT_CG_OOM_GROUP;
+
+	min = m->memory.min;
+	low = m->memory.low;
+	if (lvl.is_domain) {
+		/* The reclaim root's children: their own settings. */
+		c.emin = min;
+		c.elow = low;
+	} else {
+		c.emin = effective_protection(c.usage, lvl.usage, min, lvl.emin,
+					      lvl.children_min);
+		c.elow = effective_protection(c.usage, lvl.usage, low, lvl.elow,
+					      lvl.children_low);
+	}
+	prot = c.emin > c.elow ? c.emin : c.elow;
+	c.score = c.usage > prot ? c.usage - prot : 0;
+	if (c.flags & OOM_EXT_CG_PREFER)
+		c.score <<= BIAS_SHIFT;
+	else if (c.flags & OOM_EXT_CG_AVOID)
+		c.score >>= BIAS_SHIFT;
+	consider(&c);
+}
+
+/* What the walk does at a cgroup. */
+enum step {
+	STEP_GONE,		/* the cgroup was removed meanwhile */
+	STEP_DESCEND,		/* into lvl.best */
+	STEP_LEAF,		/* no child to compare: kill in it */
+	STEP_OWN_TASKS,		/* its own processes won: kill the largest */
+	STEP_OOM_GROUP,		/* memory.oom.group: the kernel kills them all */
+	STEP_GROUP_KILL,	/* configured: kill every process */
+};
+
+/*
+ * One level of the walk at cgroup @cgid: stop there, or compare its
+ * candidates into lvl.best and lvl.runner. A global function, so that the
+ * verifier checks its loops once.
+ */
+__noinline int walk_level(u64 cgid)
+{
+	struct cgroup_subsys_state *pos;
+	struct candidate own = {};
+	struct mem_cgroup *memcg;
+	bool oom_group;
+
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return STEP_GONE;
+	oom_group = memcg->oom_group;
+	lvl.usage = memcg->memory.usage.counter;
+	lvl.children_min = memcg->memory.children_min_usage.counter;
+	lvl.children_low = memcg->memory.children_low_usage.counter;
+	__builtin_memset(&lvl.best, 0, sizeof(lvl.best));
+	__builtin_memset(&lvl.runner, 0, sizeof(lvl.runner));
+	if (!oom_group && !(cgroup_flags(cgid) & OOM_EXT_CG_GROUP_KILL)) {
+		bpf_rcu_read_lock();
+		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_CHILDREN)
+			consider_child(pos);
+		bpf_rcu_read_unlock();
+	}
+	bpf_put_mem_cgroup(memcg);
+
+	if (oom_group)
+		return STEP_OOM_GROUP;
+	if (cgroup_flags(cgid) & OOM_EXT_CG_GROUP_KILL)
+		return STEP_GROUP_KILL;
+	if (!lvl.best.cgid)
+		return STEP_LEAF;
+
+	/* The processes charged to this cgroup itself, as one candidate. */
+	if (!oom_ext_scan_cgroup(cgid, false) && oom_ext_scan.nr_killable) {
+		own.cgid = cgid;
+		own.flags = OOM_EXT_CG_OWN_TASKS;
+		own.score = oom_ext_scan.total_pages;
+		own.usage = oom_ext_scan.total_pages;
+		consider(&own);
+	}
+	return lvl.best.flags & OOM_EXT_CG_OWN_TASKS ? STEP_OWN_TASKS : STEP_DESCEND;
+}
+
+/* Record the level just compared at @parent in the explanation. */
+static __always_inline void explain_level(int depth, u64 parent)
+{
+	struct oom_ext_level *lv;
+
+	lv = &oom_ext_explain.levels[depth & (OOM_EXT_MAX_LEVELS - 1)];
+	lv->parent_cgid = parent;
+	lv->chosen_cgid = lvl.best.cgid;
+	lv->chosen_score = lvl.best.score;
+	lv->chosen_flags = lvl.best.flags;
+	lv->runner_cgid = lvl.runner.cgid;
+	lv->runner_score = lvl.runner.score;
+	lv->runner_flags = lvl.runner.flags;
+	oom_ext_explain.nr_levels = depth + 1;
+}
+
+/*
+ * Kill the processes the last scan listed in oom_ext_scan.pids; returns how
+ * many died. A global function: the verifier walks its loop once.
+ */
+__noinline int kill_listed(struct oom_control *oc __arg_trusted)
+{
+	struct task_struct *task;
+	int killed = 0;
+	u32 n, i;
+
+	n = oom_ext_scan.nr_pids;
+	if (n > OOM_EXT_SCAN_PIDS)
+		n = OOM_EXT_SCAN_PIDS;
+	bpf_for(i, 0, n) {
+		task = bpf_task_from_pid(oom_ext_scan.pids[i & (OOM_EXT_SCAN_PIDS - 1)]);
+		if (!task)
+			continue;
+		if (!bpf_oom_kill_process(oc, task, "oom_cgroup_aware: group kill"))
+			killed++;
+		bpf_task_release(task);
+	}
+	return killed;
+}
+
+/*
+ * Kill the killable processes of @cgid's subtree other than those already
+ * killed; returns how many died. Each pass takes the first
+ * OOM_EXT_SCAN_PIDS; those killed are victims, skipped by the next pass.
+ */
+static __always_inline u32 kill_rest_of_group(struct oom_control *oc, u64 cgid)
+{
+	u32 killed = 0;
+	int pass;
+
+	bpf_for(pass, 0, GROUP_KILL_PASSES) {
+		if (oom_ext_scan_cgroup(cgid, true))
+			break;
+		killed += kill_listed(oc);
+		if (oom_ext_scan.nr_pids <= OOM_EXT_SCAN_PIDS)
+			break;
+	}
+	return killed;
+}
+
+SEC("struct_ops.s/handle_out_of_memory")
+int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
+{
+	int step = STEP_DESCEND, depth, ret;
+	struct task_struct *task;
+	const char *reason;
+	u64 cgid, pages;
+	u32 killed;
+
+	__sync_fetch_and_add(&stats.calls, 1);
+	oom_ext_explain.nr_levels = 0;
+	oom_ext_explain.nr_killed = 0;
+
+	cgid = oom_ext_memcg_id(oc->memcg);
+	if (cgroup_flags(cgid) & OOM_EXT_CG_OMIT) {
+		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "the OOMing cgroup is omitted");
+		return oom_ext_pass();
+	}
+	__builtin_memset(&lvl, 0, sizeof(lvl));
+	lvl.is_domain = true;
+
+	/* Past OOM_EXT_MAX_LEVELS, kill the largest task of the subtree. */
+	bpf_for(depth, 0, OOM_EXT_MAX_LEVELS) {
+		step = walk_level(cgid);
+		if (step == STEP_DESCEND || step == STEP_OWN_TASKS)
+			explain_level(depth, cgid);
+		if (step != STEP_DESCEND)
+			break;
+		cgid = lvl.best.cgid;
+		lvl.emin = lvl.best.emin;
+		lvl.elow = lvl.best.elow;
+		lvl.is_domain = false;
+	}
+	if (step == STEP_LEAF && group_kill_all)
+		step = STEP_GROUP_KILL;
+
+	/* The cgroup the walk ended in: find its victim. */
+	if (step == STEP_GONE ||
+	    oom_ext_scan_cgroup(cgid, step != STEP_OWN_TASKS)) {
+		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "the chosen cgroup went away");
+		return oom_ext_pass();
+	}
+	if (oom_ext_scan.nr_victims) {
+		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
+			       "an earlier victim is still exiting");
+		return oom_ext_pass();
+	}
+	task = oom_ext_scan.best_pid ? bpf_task_from_pid(oom_ext_scan.best_pid) : NULL;
+	if (!task) {
+		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
+			       "nothing killable in the chosen cgroup");
+		return oom_ext_pass();
+	}
+	pages = oom_ext_scan.best_pages;
+
+	switch (step) {
+	case STEP_OOM_GROUP:
+		reason = "oom_cgroup_aware: memory.oom.group";
+		oom_ext_explain.nr_killed = oom_ext_scan.nr_killable;
+		break;
+	case STEP_GROUP_KILL:
+		reason = "oom_cgroup_aware: group kill";
+		oom_ext_explain.nr_killed = oom_ext_scan.nr_killable;
+		break;
+	case STEP_OWN_TASKS:
+		reason = "oom_cgroup_aware: largest of the cgroup's own tasks";
+		break;
+	default:
+		reason = "oom_cgroup_aware: largest task of the chosen cgroup";
+	}
+
+	if (step != STEP_GROUP_KILL || dry_run) {
+		ret = oom_ext_kill(oc, task, pages, reason);
+		bpf_task_release(task);
+		return ret;
+	}
+
+	/* Group kill: the largest first, so that the OOM report names it. */
+	ret = bpf_oom_kill_process(oc, task, reason);
+	killed = kill_rest_of_group(oc, cgid) + !ret;
+	if (!killed) {
+		oom_ext_report(oc, task, pages, OOM_EXT_FAILED, ret, reason);
+		bpf_task_release(task);
+		__sync_fetch_and_add(&stats.failures, 1);
+		return oom_ext_pass();
+	}
+	oom_ext_explain.nr_killed = killed;
+	oom_ext_report(oc, task, pages, OOM_EXT_KILLED, 0, reason);
+	bpf_task_release(task);
+	__sync_fetch_and_add(&stats.kills, killed);
+	return BPF_OOM_HANDLED;
+}
+
+/* Configuration dies with its cgroup: ids are never reused, but memory is. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(forget_cgroup, struct cgroup *cgrp, const char *path)
+{
+	u64 cgid = cgrp->kn->id;
+
+	bpf_map_delete_elem(&cgroup_config, &cgid);
+	return 0;
+}
+
+OOM_OPS_DEFINE(cgroup_aware_ops,
+	       .handle_out_of_memory = (void *)cgroup_aware_oom,
+	       .name = "oom_cgroup_aware");

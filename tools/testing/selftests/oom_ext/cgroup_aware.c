@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tools/oom_ext oom_cgroup_aware, run as a user runs it: the built loader
+ * attached to a test memcg, one rule per test.
+ *
+ * Each scenario is a small tree below the domain "ca" (memory.max set,
+ * no swap): sleepers that hold a fixed amount of memory, then, with the
+ * loader attached, a trigger task whose allocation pushes the domain over
+ * its limit. The test waits for the victims to die (waitpid), checks that
+ * every other task lives, and that the domain's memory.events counted
+ * exactly those kills.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "util.h"
+
+#define CA_MAX_GROUPS	8
+#define CA_MAX_TASKS	8
+
+struct ca_task {
+	const char *cg;		/* below the domain; the last task is the trigger */
+	long mib;
+	int adj;
+};
+
+struct ca_case {
+	const char *max;			/* the domain's memory.max */
+	const char *groups[CA_MAX_GROUPS];	/* created in order */
+	const char *set[4][3];			/* { group, file, value } */
+	struct ca_task tasks[CA_MAX_TASKS];
+	const char *args[12];			/* loader options; PATHs below the domain */
+	unsigned int victims;			/* bit i: tasks[i] must die */
+};
+
+struct ca {
+	char *dom;
+	struct ot_child kids[CA_MAX_TASKS];
+	int nr_kids;
+	struct ot_proc loader;
+	char paths[12][256];
+};
+
+static enum oom_test_status setup_ca(void **ctx)
+{
+	struct ca *t = calloc(1, sizeof(*t));
+	int i;
+
+	if (!t)
+		OT_FAIL("no memory");
+	for (i = 0; i < CA_MAX_TASKS; i++)
+		t->kids[i].pid = -1;
+	t->loader.out = t->loader.err = -1;
+	t->dom = cg_create("ca");
+	if (!t->dom || cg_write(t->dom, "memory.swap.max", "0") ||
+	    cg_write(t->dom, "cgroup.subtree_control", "+memory")) {
+		if (t->dom)
+			cg_destroy(t->dom);
+		OT_FAIL("cannot set up the domain memcg");
+	}
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_ca(void *ctx)
+{
+	struct ca *t = ctx;
+	int i;
+
+	ot_proc_kill(&t->loader);
+	for (i = 0; i < CA_MAX_TASKS; i++)
+		ot_reap(&t->kids[i]);
+	cg_destroy(t->dom);
+	free(t->dom);
+	free(t);
+}
+
+static const char *cg_path(struct ca *t, const char *rel, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->dom, rel);
+	return buf;
+}
+
+/* Create the groups and apply the settings of @c; the memory stays free. */
+static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
+{
+	char path[512], parent[512];
+	int i;
+
+	OT_ASSERT(!cg_write(t->dom, "memory.max", "%s", c->max), "memory.max");
+	for (i = 0; i < CA_MAX_GROUPS && c->groups[i]; i++) {
+		char *slash;
+
+		cg_path(t, c->groups[i], path, sizeof(path));
+		OT_ASSERT(!mkdir(path, 0755), "mkdir %s: %s", path, strerror(errno));
+		snprintf(parent, sizeof(parent), "%s", path);
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		if (strcmp(parent, t->dom))
+			cg_write(parent, "cgroup.subtree_control", "+memory");
+	}
+	for (i = 0; i < 4 && c->set[i][0]; i++) {
+		cg_path(t, c->set[i][0], path, sizeof(path));
+		OT_ASSERT(!cg_write(path, c->set[i][1], "%s", c->set[i][2]), "%s/%s",
+			  c->set[i][0], c->set[i][1]);
+	}
+	return OOM_TEST_PASS;
+}
+
+/* Start every task of @c but the trigger. */
+static enum oom_test_status start_tasks(struct ca *t, const struct ca_case *c)
+{
+	char path[512];
+	int i;
+
+	for (i = 0; i < CA_MAX_TASKS && c->tasks[i].cg; i++) {
+		struct ot_hog hog = { .mib = c->tasks[i].mib, .adj = c->tasks[i].adj };
+
+		if (i + 1 < CA_MAX_TASKS && !c->tasks[i + 1].cg)
+			break;	/* the trigger */
+		cg_path(t, c->tasks[i].cg, path, sizeof(path));
+		OT_ASSERT(!ot_spawn_hog(&t->kids[i], path, &hog), "task %d (%s) did not start",
+			  i, c->tasks[i].cg);
+	}
+	t->nr_kids = i + 1;
+	return OOM_TEST_PASS;
+}
+
+/* The loader's argv: -c DOMAIN -i 0, then @c's options with PATHs resolved. */
+static void loader_args(struct ca *t, const struct ca_case *c, bool dry_run,
+			const char *argv[16])
+{
+	int i, n = 0;
+
+	argv[n++] = "-i";
+	argv[n++] = "0";
+	argv[n++] = "-c";
+	argv[n++] = t->dom;
+	if (dry_run)
+		argv[n++] = "-n";
+	for (i = 0; i < 10 && c->args[i]; i++) {
+		if (c->args[i][0] == '-') {
+			argv[n++] = c->args[i];
+		} else {
+			cg_path(t, c->args[i], t->paths[i], sizeof(t->paths[i]));
+			argv[n++] = t->paths[i];
+		}
+	}
+	argv[n] = NULL;
+}
+
+/*
+ * Run scenario @c with the loader: the tasks in c->victims die by SIGKILL,
+ * all others live, the domain counted that many kills, and the loader
+ * named the first victim.
+ */
+static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
+{
+	int trig, i, sig, nr_victims = 0, first = -1;
+	const char *argv[16];
+	enum oom_test_status st;
+	char path[512], line[512], want[64];
+	struct ot_hog hog;
+	long long kills, before;
+
+	before = cg_read_key(t->dom, "memory.events", "oom_kill");
+	if ((st = build_tree(t, c)) || (st = start_tasks(t, c)))
+		return st;
+	trig = t->nr_kids - 1;
+	loader_args(t, c, false, argv);
+	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
+	    (st = ot_loader_attached(&t->loader)))
+		return st;
+	hog = (struct ot_hog){ .mib = c->tasks[trig].mib, .adj = c->tasks[trig].adj };
+	cg_path(t, c->tasks[trig].cg, path, sizeof(path));
+	ot_spawn_hog(&t->kids[trig], path, &hog);
+
+	for (i = 0; i < t->nr_kids; i++) {
+		if (!(c->victims & (1U << i)))
+			continue;
+		if (first < 0)
+			first = i;
+		nr_victims++;
+		sig = ot_wait_death(&t->kids[i], OT_TIMEOUT_MS);
+		OT_ASSERT(sig == SIGKILL, "task %d (%s, %ld MiB) ended with %d", i,
+			  c->tasks[i].cg, c->tasks[i].mib, sig);
+	}
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line),
+				     OT_TIMEOUT_MS), "the loader reported no kill");
+	ot_info("%s", line);
+	snprintf(want, sizeof(want), "killed pid %d ", t->kids[first].pid);
+	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	for (i = 0; i < t->nr_kids; i++)
+		OT_ASSERT((c->victims & (1U << i)) || ot_alive(&t->kids[i]),
+			  "task %d (%s, %ld MiB) died", i, c->tasks[i].cg, c->tasks[i].mib);
+	kills = cg_read_key(t->dom, "memory.events", "oom_kill") - before;
+	OT_ASSERT(kills == nr_victims, "memory.events oom_kill %lld, expected %d", kills,
+		  nr_victims);
+	return OOM_TEST_PASS;
+}
+
+#define CA_TEST(_name, _desc, _case)				\
+static enum oom_test_status run_##_name(void *ctx)		\
+{								\
+	static const struct ca_case c = _case;			\
+	return run_case(ctx, &c);				\
+}								\
+static struct oom_test test_##_name = {				\
+	.name = "cgroup_aware_" #_name,				\
+	.description = _desc,					\
+	.setup = setup_ca,					\
+	.run = run_##_name,					\
+	.cleanup = cleanup_ca,					\
+};								\
+REGISTER_OOM_TEST(&test_##_name)
+
+/* The kernel alone would kill B's 60 MiB task, the largest process. */
+CA_TEST(split_does_not_evade,
+	"a workload split into three 30 MiB sub-cgroups loses to nothing smaller: A's subtree is chosen over a 60 MiB B",
+	((struct ca_case){
+		.max = "160M",
+		.groups = { "A", "A/a1", "A/a2", "A/a3", "B", "T" },
+		.tasks = { { "A/a1", 32 }, { "A/a2", 30 }, { "A/a3", 28 }, { "B", 60 },
+			   { "T", 20 } },
+		.victims = 1 << 0,
+	}))
+
+CA_TEST(memory_low_protects,
+	"memory.low covering A's usage moves the choice from A (60 MiB) to B (40 MiB)",
+	((struct ca_case){
+		.max = "110M",
+		.groups = { "A", "B", "T" },
+		.set = { { "A", "memory.low", "64M" } },
+		.tasks = { { "A", 60 }, { "B", 40 }, { "T", 20 } },
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(prefer,
+	"--prefer B makes B (30 MiB) the victim over A (60 MiB)",
+	((struct ca_case){
+		.max = "100M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
+		.args = { "--prefer", "B" },
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(avoid,
+	"--avoid A makes B (30 MiB) the victim over A (60 MiB)",
+	((struct ca_case){
+		.max = "100M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
+		.args = { "--avoid", "A" },
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(omit,
+	"--omit A: A (60 MiB) is never chosen, B (30 MiB) is",
+	((struct ca_case){
+		.max = "100M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
+		.args = { "--omit", "A" },
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(oom_group,
+	"memory.oom.group=1 on the chosen A kills its three tasks and nothing else",
+	((struct ca_case){
+		.max = "110M",
+		.groups = { "A", "A/a1", "B", "T" },
+		.set = { { "A", "memory.oom.group", "1" } },
+		.tasks = { { "A/a1", 24 }, { "A/a1", 20 }, { "A/a1", 16 }, { "B", 40 },
+			   { "T", 20 } },
+		.victims = 1 << 0 | 1 << 1 | 1 << 2,
+	}))
+
+CA_TEST(group_kill,
+	"--group-kill A kills every task of A and its sub-cgroups, and nothing else",
+	((struct ca_case){
+		.max = "110M",
+		.groups = { "A", "A/a1", "A/a2", "B", "T" },
+		.tasks = { { "A/a1", 24 }, { "A/a1", 20 }, { "A/a2", 16 }, { "B", 40 },
+			   { "T", 20 } },
+		.args = { "--group-kill", "A" },
+		.victims = 1 << 0 | 1 << 1 | 1 << 2,
+	}))
+
+CA_TEST(single_task,
+	"without group kill, only the largest task of the chosen cgroup dies",
+	((struct ca_case){
+		.max = "115M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 20 }, { "A", 25 }, { "A", 20 }, { "B", 40 }, { "T", 20 } },
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(oom_score_adj_min_survives,
+	"a 40 MiB oom_score_adj=-1000 task in the chosen cgroup survives; its 20 MiB neighbour dies",
+	((struct ca_case){
+		.max = "100M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 40, -1000 }, { "A", 20 }, { "B", 30 }, { "T", 20 } },
+		.victims = 1 << 1,
+	}))
+
+/*
+ * A dry run names the victim and lets the kernel act; the same tree with a
+ * real run then kills that victim. The kernel's own choice differs (B's
+ * 40 MiB task is the largest process), which shows the dry run killed
+ * nothing itself.
+ */
+static const struct ca_case dry_case = {
+	.max = "110M",
+	.groups = { "A", "A/a1", "A/a2", "B", "T" },
+	.tasks = { { "A/a1", 32 }, { "A/a2", 28 }, { "B", 40 }, { "T", 20 } },
+	.victims = 1 << 0,
+};
+
+static enum oom_test_status run_dry_run(void *ctx)
+{
+	struct ca *t = ctx;
+	const char *argv[16];
+	enum oom_test_status st;
+	char path[512], line[512], want[64], report[1024], kernel_kill[64];
+	struct ot_hog trig = { .mib = 20 };
+	int kmsg, sig, i, said, found;
+
+	if ((st = build_tree(t, &dry_case)) || (st = start_tasks(t, &dry_case)))
+		return st;
+	loader_args(t, &dry_case, true, argv);
+	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
+	    (st = ot_loader_attached(&t->loader)))
+		return st;
+	kmsg = kmsg_open();
+	ot_spawn_hog(&t->kids[3], cg_path(t, "T", path, sizeof(path)), &trig);
+	sig = ot_wait_death(&t->kids[2], OT_TIMEOUT_MS);
+	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
+				  OT_TIMEOUT_MS);
+	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	close(kmsg);
+	ot_info("%s", said ? line : "no decision line");
+	snprintf(want, sizeof(want), "would kill pid %d ", t->kids[0].pid);
+	snprintf(kernel_kill, sizeof(kernel_kill), "Killed process %d ", t->kids[2].pid);
+	OT_ASSERT(said && strstr(line, want), "the dry run did not name A/a1's task");
+	OT_ASSERT(sig == SIGKILL, "the kernel's victim (B) ended with %d", sig);
+	OT_ASSERT(found && strstr(report, kernel_kill) &&
+		  strstr(report, "Memory cgroup out of memory"),
+		  "not the kernel's own kill of B: %s", found ? report : "no report");
+	OT_ASSERT(ot_alive(&t->kids[0]) && ot_alive(&t->kids[1]), "A's tasks died in a dry run");
+
+	/* The same tree again, for real. */
+	ot_proc_kill(&t->loader);
+	for (i = 0; i < CA_MAX_TASKS; i++)
+		ot_reap(&t->kids[i]);
+	cg_write(t->dom, "cgroup.kill", "1");
+	for (i = 4; i >= 0; i--) {
+		cg_path(t, dry_case.groups[i], path, sizeof(path));
+		cg_wait_unpopulated(path, OT_TIMEOUT_MS);
+		rmdir(path);
+	}
+	return run_case(t, &dry_case);
+}
+
+static struct oom_test dry_run = {
+	.name = "cgroup_aware_dry_run",
+	.description =
+		"-n names A/a1's task and the kernel kills its own choice (B); a real run then kills the named one",
+	.setup = setup_ca,
+	.run = run_dry_run,
+	.cleanup = cleanup_ca,
+};
+
+REGISTER_OOM_TEST(&dry_run)
+
+/* Only an oom_score_adj=-1000 task in the chosen cgroup: pass, the kernel acts. */
+static enum oom_test_status run_nothing_eligible(void *ctx)
+{
+	static const struct ca_case c = {
+		.max = "100M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 60, -1000 }, { "B", 30 }, { "T", 20 } },
+	};
+	struct ca *t = ctx;
+	const char *argv[16];
+	enum oom_test_status st;
+	char path[512], line[512], report[1024], kernel_kill[64];
+	struct ot_hog trig = { .mib = 20 };
+	int kmsg, sig, said, found;
+
+	if ((st = build_tree(t, &c)) || (st = start_tasks(t, &c)))
+		return st;
+	loader_args(t, &c, false, argv);
+	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
+	    (st = ot_loader_attached(&t->loader)))
+		return st;
+	kmsg = kmsg_open();
+	ot_spawn_hog(&t->kids[2], cg_path(t, "T", path, sizeof(path)), &trig);
+	sig = ot_wait_death(&t->kids[1], OT_TIMEOUT_MS);
+	said = ot_proc_read_until(t->loader.out, "passed", line, sizeof(line), OT_TIMEOUT_MS);
+	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	close(kmsg);
+	snprintf(kernel_kill, sizeof(kernel_kill), "Killed process %d ", t->kids[1].pid);
+	OT_ASSERT(said && strstr(line, "nothing killable"), "the loader said: %s",
+		  said ? line : "nothing");
+	OT_ASSERT(sig == SIGKILL, "B ended with %d", sig);
+	OT_ASSERT(found && strstr(report, kernel_kill) &&
+		  strstr(report, "Memory cgroup out of memory"),
+		  "not the kernel's kill of B: %s", found ? report : "no report");
+	OT_ASSERT(ot_alive(&t->kids[0]), "the oom_score_adj=-1000 task died");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test nothing_eligible = {
+	.name = "cgroup_aware_nothing_eligible",
+	.description =
+		"when the chosen cgroup holds only an oom_score_adj=-1000 task the policy passes and the kernel kills",
+	.setup = setup_ca,
+	.run = run_nothing_eligible,
+	.cleanup = cleanup_ca,
+};
+
+REGISTER_OOM_TEST(&nothing_eligible)
+
+/* How many "cgroup_config" maps hold an entry for @cgid. */
+static int config_entries(__u64 cgid)
+{
+	__u32 id = 0, flags;
+	int found = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_map_get_info_by_fd(fd, &info, &len) &&
+		    !strcmp(info.name, "cgroup_config") &&
+		    !bpf_map_lookup_elem(fd, &cgid, &flags))
+			found++;
+		close(fd);
+	}
+	return found;
+}
+
+static enum oom_test_status run_removed(void *ctx)
+{
+	struct ca *t = ctx;
+	char a[512], b[512];
+	const char *const argv[] = { "-i", "0", "-c", t->dom, "--avoid", a, "--prefer", b,
+				     NULL };
+	enum oom_test_status st;
+	long long ida, idb;
+	int round;
+
+	/* A few rounds: each loader run stores, each rmdir must drop. */
+	for (round = 0; round < 3; round++) {
+		cg_path(t, "A", a, sizeof(a));
+		cg_path(t, "B", b, sizeof(b));
+		OT_ASSERT(!mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
+		ida = ot_cgroup_id(a);
+		idb = ot_cgroup_id(b);
+		if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
+		    (st = ot_loader_attached(&t->loader)))
+			return st;
+		OT_ASSERT(config_entries(ida) == 1 && config_entries(idb) == 1,
+			  "round %d: the configuration is not stored", round);
+		OT_ASSERT(!rmdir(a) && !rmdir(b), "rmdir: %s", strerror(errno));
+		OT_ASSERT(config_entries(ida) == 0 && config_entries(idb) == 0,
+			  "round %d: a removed cgroup left its entry", round);
+		ot_proc_kill(&t->loader);
+	}
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test removed = {
+	.name = "cgroup_aware_config_removed",
+	.description =
+		"--avoid/--prefer entries are stored by cgroup id and dropped when the cgroup is removed",
+	.setup = setup_ca,
+	.run = run_removed,
+	.cleanup = cleanup_ca,
+};
+
+REGISTER_OOM_TEST(&removed)
+
+static enum oom_test_status run_bad_input(void *ctx)
+{
+	struct ca *t = ctx;
+	char a[512], outside[512];
+	const char *const missing[] = { "-c", t->dom, "--prefer", "/sys/fs/cgroup/nope", NULL };
+	const char *const notcg[] = { "-c", t->dom, "--omit", "/tmp", NULL };
+	const char *const notbelow[] = { "-c", a, "--avoid", outside, NULL };
+	const char *const both[] = { "-c", t->dom, "--prefer", a, "--avoid", a, NULL };
+	const char *const noarg[] = { "-c", t->dom, "--group-kill", NULL };
+	enum oom_test_status st;
+
+	cg_path(t, "A", a, sizeof(a));
+	cg_path(t, "B", outside, sizeof(outside));
+	OT_ASSERT(!mkdir(a, 0755) && !mkdir(outside, 0755), "mkdir: %s", strerror(errno));
+	if ((st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", missing, 0,
+				    "No such file")) ||
+	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0,
+				    "not a cgroup v2 directory")) ||
+	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0,
+				    "not below the attach cgroup")) ||
+	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0,
+				    "also given to --prefer")) ||
+	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0,
+				    "needs an argument")))
+		return st;
+	OT_ASSERT(ot_listing_count() == 0, "something got attached");
+	OT_ASSERT(config_entries(ot_cgroup_id(a)) == 0, "a configuration was stored");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test bad_input = {
+	.name = "cgroup_aware_bad_input",
+	.description =
+		"missing, non-cgroup, outside and contradictory PATHs, a missing argument: one line, non-zero exit, nothing attached",
+	.setup = setup_ca,
+	.run = run_bad_input,
+	.cleanup = cleanup_ca,
+};
+
+REGISTER_OOM_TEST(&bad_input)
