@@ -10,7 +10,7 @@ CMD	?=
 
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
-.PHONY: help deps tree kernel selftests test vm vm-run series demo clean
+.PHONY: help deps tree kernel selftests test vm vm-run series demo bench clean
 
 help:
 	@echo "oom_ext targets (TREE=$(TREE)):"
@@ -20,7 +20,8 @@ help:
 	@echo "  selftests  kernel, then build tools/oom_ext and tools/testing/selftests/oom_ext in TREE"
 	@echo "  test       selftests, then run them in a VM; ends with 'N passed, N failed'"
 	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
-	@echo "  demo       boot the VM: oom_simple handles a memory cgroup OOM in the foreground"
+	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
+	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
 	@echo "  vm         interactive shell in the VM (repo at $(CURDIR), tree at TREE)"
 	@echo "  vm-run     run CMD='...' in the VM and return its exit status"
 	@echo "  series     export a git format-patch series against the base to $(SERIES)"
@@ -43,6 +44,9 @@ test: deps selftests
 
 demo: deps selftests
 	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh
+
+bench: deps selftests
+	@tooling/bench-cgroup-aware.sh $(TREE)
 
 vm: kernel
 	@tooling/vm.sh $(TREE)

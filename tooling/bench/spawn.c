@@ -51,6 +51,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			if (!pid) {
+				/* Hold no pipe of the caller's open. */
+				close(0);
+				close(1);
+				close(2);
 				for (;;)
 					pause();
 			}
