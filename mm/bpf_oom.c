@@ -498,7 +498,82 @@ __bpf_kfunc int bpf_task_is_oom_victim(struct task_struct *task)
 	return tsk_is_oom_victim(task) ? 1 : 0;
 }
 
+/**
+ * bpf_out_of_memory - declare an out-of-memory situation from BPF
+ * @memcg__nullable: the memory cgroup that is out of memory; NULL (or the
+ *	root memcg) declares a system-wide OOM
+ * @order: order of the allocation that is taken to have failed, from 0 to
+ *	MAX_PAGE_ORDER
+ * @flags: %BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK waits for oom_lock; without it a
+ *	contended oom_lock gives -EBUSY
+ *
+ * Runs out_of_memory() as a failed allocation in @memcg__nullable would:
+ * the BPF policies attached on the path first, then the kernel's own
+ * selection. The constraint and the total pages are computed as usual, so
+ * badness scores are sound. The OOM report says that BPF declared the OOM;
+ * oom_kill_allocating_task never applies, since the caller did not
+ * allocate. Not callable from bpf_oom_ops programs, which already run
+ * under oom_lock.
+ *
+ * Return: 1 if the OOM was handled (a task was killed, or an earlier
+ * victim is still exiting), 0 if nothing could be killed, -EINVAL for
+ * unknown @flags or a bad @order, -EBUSY if oom_lock is taken and
+ * %BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK was not given, -EINTR if a fatal signal
+ * interrupted the wait.
+ */
+__bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
+				  u64 flags)
+{
+	struct oom_control oc = {
+		.memcg = memcg__nullable,
+		.gfp_mask = GFP_KERNEL,
+		.order = order,
+		.bpf_declared = true,
+	};
+	bool handled;
+
+	if (flags & ~BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK)
+		return -EINVAL;
+	if (order < 0 || order > MAX_PAGE_ORDER)
+		return -EINVAL;
+	if (oc.memcg && mem_cgroup_is_root(oc.memcg))
+		oc.memcg = NULL;
+
+	if (flags & BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) {
+		if (mutex_lock_killable(&oom_lock))
+			return -EINTR;
+	} else if (!mutex_trylock(&oom_lock)) {
+		return -EBUSY;
+	}
+	handled = out_of_memory(&oc);
+	mutex_unlock(&oom_lock);
+	return handled ? 1 : 0;
+}
+
 __bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(bpf_oom_declare_kfuncs)
+BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
+BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
+
+/*
+ * bpf_out_of_memory() sleeps and takes oom_lock: sleepable programs that
+ * do not run under oom_lock. For now BPF_PROG_TYPE_SYSCALL programs (run by
+ * a privileged agent through BPF_PROG_RUN); bpf_oom_ops handlers would
+ * deadlock on oom_lock and are refused.
+ */
+static int bpf_oom_declare_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&bpf_oom_declare_kfuncs, kfunc_id))
+		return 0;
+	return prog->type == BPF_PROG_TYPE_SYSCALL ? 0 : -EACCES;
+}
+
+static const struct btf_kfunc_id_set bpf_oom_declare_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_oom_declare_kfuncs,
+	.filter = bpf_oom_declare_filter,
+};
 
 BTF_KFUNCS_START(bpf_oom_kfuncs)
 BTF_ID_FLAGS(func, bpf_oom_kill_process)
@@ -563,6 +638,9 @@ static int __init bpf_oom_init(void)
 	if (!err)
 		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
 						&bpf_oom_kfunc_set);
+	if (!err)
+		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+						&bpf_oom_declare_kfunc_set);
 	if (err) {
 		pr_warn("bpf_oom: registration failed: %d\n", err);
 		return err;

@@ -14,6 +14,9 @@ struct mem_cgroup;
 
 #define BPF_OOM_NAME_MAX_LEN	64
 
+/* bpf_out_of_memory() flags */
+#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)
+
 /**
  * enum bpf_oom_result - what a bpf_oom_ops handler returns
  * @BPF_OOM_PASS: not handled; the next policy up the hierarchy, then the
@@ -57,6 +60,12 @@ static inline bool bpf_oom_reported(const struct oom_control *oc)
 {
 	return oc->bpf_memory_freed;
 }
+
+/* Was this OOM declared by bpf_out_of_memory() rather than an allocation? */
+static inline bool bpf_oom_declared(const struct oom_control *oc)
+{
+	return oc->bpf_declared;
+}
 #else
 static inline bool bpf_oom_handle(struct oom_control *oc)
 {
@@ -68,6 +77,11 @@ static inline void bpf_oom_memcg_offline(struct mem_cgroup *memcg)
 }
 
 static inline bool bpf_oom_reported(const struct oom_control *oc)
+{
+	return false;
+}
+
+static inline bool bpf_oom_declared(const struct oom_control *oc)
 {
 	return false;
 }

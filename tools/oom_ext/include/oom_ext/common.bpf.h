@@ -22,6 +22,11 @@ extern int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task
 				const char *message__str) __ksym;
 extern int bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 
+/* mm/bpf_oom.c: declare an OOM; not from bpf_oom_ops programs */
+extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
+			     u64 flags) __ksym __weak;
+#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)	/* include/linux/bpf_oom.h */
+
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;

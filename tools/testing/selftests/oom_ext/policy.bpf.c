@@ -19,6 +19,8 @@ unsigned long long attach_cgrp_id;
 unsigned long long oom_memcg_id;
 int kill_ret = 1;	/* 1: never tried */
 int victim_pid;
+volatile int held;	/* MODE_HOLD: the handler is running, under oom_lock */
+volatile int release;	/* MODE_HOLD: the test is done with it */
 
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
@@ -32,6 +34,17 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 
 	if (mode == MODE_CLAIM)
 		return BPF_OOM_HANDLED;
+	if (mode == MODE_HOLD) {
+		int i;
+
+		/* Keep oom_lock taken until the test says so (bounded). */
+		held = 1;
+		bpf_for(i, 0, 1 << 26) {
+			if (release)
+				break;
+		}
+		return BPF_OOM_PASS;
+	}
 	if (mode != MODE_KILL)
 		return BPF_OOM_PASS;
 

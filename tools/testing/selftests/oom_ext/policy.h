@@ -7,6 +7,7 @@ enum test_policy_mode {
 	MODE_PASS,	/* return BPF_OOM_PASS */
 	MODE_KILL,	/* kill target_pid; HANDLED if that worked */
 	MODE_CLAIM,	/* return BPF_OOM_HANDLED without freeing anything */
+	MODE_HOLD,	/* set held, wait (bounded) for release, then pass */
 };
 
 #endif

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_out_of_memory() from a syscall program, run by the tests through
+ * BPF_PROG_RUN: declare an OOM in the memcg of a cgroup id (0: global)
+ * with the given order and flags, and hand back the result.
+ */
+#include <oom_ext/common.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+struct declare_args {
+	u64 cgid;
+	u64 flags;
+	s32 order;
+	s32 ret;
+};
+
+SEC("syscall")
+int declare_oom(struct declare_args *args)
+{
+	struct mem_cgroup *memcg;
+
+	if (!args->cgid) {
+		args->ret = bpf_out_of_memory(NULL, args->order, args->flags);
+		return 0;
+	}
+	memcg = oom_ext_memcg_get(args->cgid);
+	if (!memcg)
+		return -1;
+	args->ret = bpf_out_of_memory(memcg, args->order, args->flags);
+	bpf_put_mem_cgroup(memcg);
+	return 0;
+}
