@@ -238,6 +238,7 @@ static enum oom_test_status run_busy(void *ctx)
 	struct bpf_link *link;
 	struct policy *pol;
 	int ret = 0, err, i, sig;
+	bool still_held;
 
 	OT_ASSERT(!cg_write(t->cg, "memory.max", "32M") &&
 		  !cg_write(t->cg, "memory.swap.max", "0"), "memory.max");
@@ -248,10 +249,12 @@ static enum oom_test_status run_busy(void *ctx)
 	for (i = 0; i < OT_TIMEOUT_MS && !pol->bss->held; i++)
 		usleep(1000);
 	err = pol->bss->held ? declare(t, ot_cgroup_id(t->cg), 0, 0, &ret) : -ETIMEDOUT;
+	still_held = pol->bss->held == 1;
 	pol->bss->release = 1;
 	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
 	ot_policy_stop(pol, link);
 	OT_ASSERT(!err, "the handler never ran or BPF_PROG_RUN failed: %s", strerror(-err));
+	OT_ASSERT(still_held, "the handler gave up oom_lock before the call returned");
 	OT_ASSERT(ret == -EBUSY, "bpf_out_of_memory() with oom_lock taken: %d", ret);
 	OT_ASSERT(sig == SIGKILL, "the hog ended with %d", sig);
 	return OOM_TEST_PASS;

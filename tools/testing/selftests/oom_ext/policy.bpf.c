@@ -19,7 +19,7 @@ unsigned long long attach_cgrp_id;
 unsigned long long oom_memcg_id;
 int kill_ret = 1;	/* 1: never tried */
 int victim_pid;
-volatile int held;	/* MODE_HOLD: the handler is running, under oom_lock */
+volatile int held;	/* MODE_HOLD: 1 while the handler runs (under oom_lock), then 2 */
 volatile int release;	/* MODE_HOLD: the test is done with it */
 
 SEC("struct_ops.s/handle_out_of_memory")
@@ -35,14 +35,22 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 	if (mode == MODE_CLAIM)
 		return BPF_OOM_HANDLED;
 	if (mode == MODE_HOLD) {
-		int i;
+		int i, j;
 
-		/* Keep oom_lock taken until the test says so (bounded). */
+		/*
+		 * Keep oom_lock taken until the test says so, for at most
+		 * 64 x 2^20 checks (one loop may not exceed BPF_MAX_LOOPS).
+		 */
 		held = 1;
-		bpf_for(i, 0, 1 << 26) {
+		bpf_for(j, 0, 64) {
+			bpf_for(i, 0, 1 << 20) {
+				if (release)
+					break;
+			}
 			if (release)
 				break;
 		}
+		held = 2;
 		return BPF_OOM_PASS;
 	}
 	if (mode != MODE_KILL)
