@@ -39,6 +39,7 @@ struct ca_case {
 	const char *set[4][3];			/* { group, file, value } */
 	struct ca_task tasks[CA_MAX_TASKS];
 	const char *args[12];			/* loader options; PATHs below the domain */
+	const char *explains;			/* expected in the first level's line */
 	unsigned int victims;			/* bit i: tasks[i] must die */
 };
 
@@ -199,6 +200,12 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	ot_info("%s", line);
 	snprintf(want, sizeof(want), "killed pid %d ", t->kids[first].pid);
 	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	if (c->explains) {
+		OT_ASSERT(ot_proc_read_until(t->loader.out, "  in ", line, sizeof(line),
+					     OT_TIMEOUT_MS), "no explanation line");
+		ot_info("%s", line);
+		OT_ASSERT(strstr(line, c->explains), "expected \"%s\"", c->explains);
+	}
 	for (i = 0; i < t->nr_kids; i++)
 		OT_ASSERT((c->victims & (1U << i)) || ot_alive(&t->kids[i]),
 			  "task %d (%s, %ld MiB) died", i, c->tasks[i].cg, c->tasks[i].mib);
@@ -231,6 +238,7 @@ CA_TEST(split_does_not_evade,
 		.groups = { "A", "A/a1", "A/a2", "A/a3", "B", "T" },
 		.tasks = { { "A/a1", 32 }, { "A/a2", 30 }, { "A/a3", 28 }, { "B", 60 },
 			   { "T", 20 } },
+		.explains = "ca: chose A (",
 		.victims = 1 << 0,
 	}))
 
@@ -251,6 +259,7 @@ CA_TEST(prefer,
 		.groups = { "A", "B", "T" },
 		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
 		.args = { "--prefer", "B" },
+		.explains = "chose B [prefer] (",
 		.victims = 1 << 1,
 	}))
 
@@ -293,6 +302,16 @@ CA_TEST(group_kill,
 		.tasks = { { "A/a1", 24 }, { "A/a1", 20 }, { "A/a2", 16 }, { "B", 40 },
 			   { "T", 20 } },
 		.args = { "--group-kill", "A" },
+		.victims = 1 << 0 | 1 << 1 | 1 << 2,
+	}))
+
+CA_TEST(group_kill_all,
+	"--group-kill-all kills every task of the leaf the choice ends in, and nothing else",
+	((struct ca_case){
+		.max = "115M",
+		.groups = { "A", "B", "T" },
+		.tasks = { { "A", 25 }, { "A", 20 }, { "A", 20 }, { "B", 40 }, { "T", 20 } },
+		.args = { "--group-kill-all" },
 		.victims = 1 << 0 | 1 << 1 | 1 << 2,
 	}))
 
