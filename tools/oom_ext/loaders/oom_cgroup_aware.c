@@ -5,9 +5,8 @@
  * On top of the common options it takes the per-cgroup configuration
  * (--prefer, --avoid, --omit, --group-kill, repeatable, and
  * --group-kill-all), checks every path before anything is loaded, writes
- * the configuration into the policy's map keyed by cgroup id (a cgroup
- * keeps it through renames; the policy drops it when the cgroup is
- * removed), attaches, and prints each decision with the path it walked.
+ * the configuration into the policy's map keyed by cgroup id (the policy
+ * drops an entry when its cgroup is removed), attaches, and prints each decision with the path it walked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,7 +50,8 @@ static const char extra_help[] =
 "  --group-kill PATH when chosen, kill every process of this cgroup\n"
 "  --group-kill-all  kill every process of the cgroup the choice ends in,\n"
 "                    not only its largest task\n"
-"PATH options may be repeated; a cgroup keeps its setting when renamed.\n";
+"PATH options may be repeated. Settings are kept by cgroup id and dropped\n"
+"when the cgroup is removed.\n";
 
 static struct {
 	const char *path;

@@ -34,7 +34,7 @@
  * It demonstrates a hierarchical walk with css iterators, reading memcg
  * counters without references (bpf_core_cast), per-cgroup configuration in
  * a hash map keyed by cgroup id that a tracepoint program cleans up when
- * the cgroup is removed (ids survive renames and are never reused), and
+ * the cgroup is removed (ids are never reused), and
  * decision explanations (chosen and runner-up at every level).
  */
 #include <oom_ext/common.bpf.h>
