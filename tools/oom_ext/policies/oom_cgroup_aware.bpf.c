@@ -166,6 +166,7 @@ __noinline int walk_level(u64 cgid)
 {
 	struct cgroup_subsys_state *pos;
 	struct candidate own = {};
+	u32 flags = cgroup_flags(cgid);
 	struct mem_cgroup *memcg;
 	bool oom_group;
 
@@ -178,7 +179,7 @@ __noinline int walk_level(u64 cgid)
 	lvl.children_low = memcg->memory.children_low_usage.counter;
 	__builtin_memset(&lvl.best, 0, sizeof(lvl.best));
 	__builtin_memset(&lvl.runner, 0, sizeof(lvl.runner));
-	if (!oom_group && !(cgroup_flags(cgid) & OOM_EXT_CG_GROUP_KILL)) {
+	if (!oom_group && !(flags & OOM_EXT_CG_GROUP_KILL)) {
 		bpf_rcu_read_lock();
 		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_CHILDREN)
 			consider_child(pos);
@@ -188,7 +189,7 @@ __noinline int walk_level(u64 cgid)
 
 	if (oom_group)
 		return STEP_OOM_GROUP;
-	if (cgroup_flags(cgid) & OOM_EXT_CG_GROUP_KILL)
+	if (flags & OOM_EXT_CG_GROUP_KILL)
 		return STEP_GROUP_KILL;
 	if (!lvl.best.cgid)
 		return STEP_LEAF;
