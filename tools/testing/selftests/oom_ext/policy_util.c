@@ -365,3 +365,17 @@ enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
 	OT_ASSERT(strstr(err, expect), "%s: stderr says %s", expect, err);
 	return OOM_TEST_PASS;
 }
+
+enum oom_test_status ot_expect_kfunc_refused(struct bpf_object *obj, const char *kfunc)
+{
+	char want[128];
+	int err;
+
+	snprintf(want, sizeof(want), "calling kernel function %s is not allowed", kfunc);
+	ot_libbpf_log_reset();
+	err = bpf_object__load(obj);
+	OT_ASSERT(err, "a program calling %s() where it may not loaded", kfunc);
+	OT_ASSERT(strstr(ot_libbpf_log(), want), "rejected, but not for %s(): %.300s", kfunc,
+		  ot_libbpf_log());
+	return OOM_TEST_PASS;
+}

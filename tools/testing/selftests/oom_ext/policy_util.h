@@ -63,6 +63,12 @@ int ot_proc_wait(struct ot_proc *p, int timeout_ms);
 void ot_proc_slurp(int fd, char *buf, size_t len);
 void ot_proc_kill(struct ot_proc *p);
 
+/*
+ * Load @obj (an opened skeleton's object), whose program calls @kfunc where
+ * it may not: the verifier must refuse it, and for that kfunc.
+ */
+enum oom_test_status ot_expect_kfunc_refused(struct bpf_object *obj, const char *kfunc);
+
 /* Start tools/oom_ext's @tool with @args (NULL-terminated) as @uid. */
 enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
 				     const char *const args[], uid_t uid);
