@@ -10,7 +10,7 @@ CMD	?=
 
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
-.PHONY: help deps tree kernel selftests test vm vm-run series demo bench clean
+.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi clean
 
 help:
 	@echo "oom_ext targets (TREE=$(TREE)):"
@@ -22,6 +22,7 @@ help:
 	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
+	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
 	@echo "  vm         interactive shell in the VM (repo at $(CURDIR), tree at TREE)"
 	@echo "  vm-run     run CMD='...' in the VM and return its exit status"
 	@echo "  series     export a git format-patch series against the base to $(SERIES)"
@@ -47,6 +48,9 @@ demo: deps selftests
 
 bench: deps selftests
 	@tooling/bench-cgroup-aware.sh $(TREE)
+
+bench-psi: deps selftests
+	@tooling/bench-psi-reaction.sh $(TREE)
 
 vm: kernel
 	@tooling/vm.sh $(TREE)

@@ -2,57 +2,21 @@
 /*
  * BPF side of oom_ext: what every bpf_oom_ops policy includes.
  *
- * The kfunc declarations mirror mm/bpf_oom.c; see
- * Documentation/mm/bpf_oom.rst for what each may be used for. The helpers
+ * The kfuncs are declared in kfuncs.bpf.h, the bpf_oom_ops-only ones here;
+ * see Documentation/mm/bpf_oom.rst for what each may be used for. The helpers
  * below give every policy the same task size, the same decision events and
  * the same counters, so the loaders can share their printing.
  */
 #ifndef __OOM_EXT_COMMON_BPF_H
 #define __OOM_EXT_COMMON_BPF_H
 
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-
+#include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
 
 /* mm/bpf_oom.c: only callable from bpf_oom_ops programs */
 extern int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 				const char *message__str) __ksym;
 extern int bpf_task_is_oom_victim(struct task_struct *task) __ksym;
-
-/* mm/bpf_oom.c: declare an OOM; not from bpf_oom_ops programs */
-extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
-			     u64 flags) __ksym __weak;
-#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)	/* include/linux/bpf_oom.h */
-
-/* Generic task and RCU kfuncs */
-extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct *p) __ksym;
-extern void bpf_rcu_read_lock(void) __ksym;
-extern void bpf_rcu_read_unlock(void) __ksym;
-extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
-extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
-
-/* mm/bpf_memcontrol.c */
-extern struct mem_cgroup *bpf_get_root_mem_cgroup(void) __ksym;
-extern struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css) __ksym;
-extern void bpf_put_mem_cgroup(struct mem_cgroup *memcg) __ksym;
-
-/* cgroup and task iterators (kernel/bpf/cgroup_iter.c, task_iter.c) */
-extern int bpf_iter_css_new(struct bpf_iter_css *it,
-			    struct cgroup_subsys_state *start, unsigned int flags) __ksym;
-extern struct cgroup_subsys_state *bpf_iter_css_next(struct bpf_iter_css *it) __ksym;
-extern void bpf_iter_css_destroy(struct bpf_iter_css *it) __ksym;
-extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
-				 struct cgroup_subsys_state *css, unsigned int flags) __ksym;
-extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym;
-extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
-
-#define ENOENT			2
-#define CSS_TASK_ITER_PROCS	(1U << 0)	/* include/linux/cgroup.h */
-#define PF_KTHREAD		0x00200000	/* include/linux/sched.h */
 
 /*
  * Declare a policy: OOM_OPS_DEFINE(my_ops, .handle_out_of_memory = ...,
@@ -86,12 +50,6 @@ static struct oom_ext_explanation {
 	u32 nr_levels;
 	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
 } oom_ext_explain;
-
-/* The cgroup id of a memcg, or 1 (the root) for NULL: a global OOM. */
-static __always_inline u64 oom_ext_memcg_id(struct mem_cgroup *memcg)
-{
-	return memcg ? BPF_CORE_READ(memcg, css.cgroup, kn, id) : 1;
-}
 
 /*
  * What killing @task would free, in pages: rss + swap + page tables, the
@@ -135,20 +93,6 @@ static __always_inline bool oom_ext_task_killable(struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, oom_score_adj) == OOM_SCORE_ADJ_MIN)
 		return false;
 	return BPF_CORE_READ(task, mm) != NULL;
-}
-
-/* A memcg by its cgroup id, with a reference; NULL if it is gone. */
-static __always_inline struct mem_cgroup *oom_ext_memcg_get(u64 cgid)
-{
-	struct mem_cgroup *memcg;
-	struct cgroup *cgrp;
-
-	cgrp = bpf_cgroup_from_id(cgid);
-	if (!cgrp)
-		return NULL;
-	memcg = bpf_get_mem_cgroup(&cgrp->self);
-	bpf_cgroup_release(cgrp);
-	return memcg;
 }
 
 #define OOM_EXT_SCAN_PIDS	64

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,7 +76,13 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 
 		switch (opt) {
 		case 'c':
-			opts->cgroup = optarg;
+			if (opts->nr_cgroups == OOM_EXT_MAX_CGROUPS) {
+				oom_ext_err("-c: at most %d cgroups", OOM_EXT_MAX_CGROUPS);
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+			opts->cgroups[opts->nr_cgroups++] = optarg;
+			if (!opts->cgroup)
+				opts->cgroup = optarg;
 			break;
 		case 'n':
 			opts->dry_run = true;
@@ -119,46 +126,65 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
 }
 
-void oom_ext_check(const struct oom_ext_opts *opts)
+void oom_ext_check_root(void)
 {
-	struct statfs sfs;
-	struct stat st;
-	struct btf *btf;
-	char path[4096];
-
 	if (geteuid()) {
 		oom_ext_err("must run as root (attaching a BPF OOM policy needs CAP_BPF and CAP_SYS_ADMIN)");
 		exit(OOM_EXT_EXIT_USAGE);
 	}
-	if (opts->cgroup) {
-		if (stat(opts->cgroup, &st)) {
-			oom_ext_err("-c %s: %s", opts->cgroup, strerror(errno));
-			exit(OOM_EXT_EXIT_USAGE);
-		}
-		if (!S_ISDIR(st.st_mode) || statfs(opts->cgroup, &sfs) ||
-		    sfs.f_type != CGROUP2_SUPER_MAGIC) {
-			oom_ext_err("-c %s: not a cgroup v2 directory", opts->cgroup);
-			exit(OOM_EXT_EXIT_USAGE);
-		}
-		snprintf(path, sizeof(path), "%s/memory.max", opts->cgroup);
-		if (access(path, F_OK) && st.st_ino != 1) {
-			oom_ext_err("-c %s: the memory controller is not enabled for this cgroup",
-				    opts->cgroup);
-			exit(OOM_EXT_EXIT_USAGE);
-		}
-	}
-	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		oom_ext_err("cannot read the kernel's BTF (%s): no BPF OOM support here",
-			    strerror(errno));
+}
+
+void oom_ext_check_cgroup(const char *opt, const char *path)
+{
+	char file[PATH_MAX + 16];
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(path, &st)) {
+		oom_ext_err("%s %s: %s", opt, path, strerror(errno));
 		exit(OOM_EXT_EXIT_USAGE);
 	}
-	if (btf__find_by_name_kind(btf, "bpf_oom_ops", BTF_KIND_STRUCT) < 0) {
+	if (!S_ISDIR(st.st_mode) || statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		oom_ext_err("%s %s: not a cgroup v2 directory", opt, path);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	snprintf(file, sizeof(file), "%s/memory.max", path);
+	if (access(file, F_OK) && st.st_ino != 1) {
+		oom_ext_err("%s %s: the memory controller is not enabled for this cgroup",
+			    opt, path);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+}
+
+void oom_ext_check_kernel(const char *type, const char *what, const char *config)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	if (!btf) {
+		oom_ext_err("cannot read the kernel's BTF (%s): no %s support here",
+			    strerror(errno), what);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) < 0) {
 		btf__free(btf);
-		oom_ext_err("this kernel has no BPF OOM support (struct bpf_oom_ops is not in its BTF; it needs CONFIG_BPF_OOM)");
+		oom_ext_err("this kernel has no %s support (struct %s is not in its BTF; it needs %s)",
+			    what, type, config);
 		exit(OOM_EXT_EXIT_USAGE);
 	}
 	btf__free(btf);
+}
+
+void oom_ext_check(const struct oom_ext_opts *opts)
+{
+	oom_ext_check_root();
+	if (opts->nr_cgroups > 1) {
+		oom_ext_err("-c given %u times: a policy attaches to one cgroup",
+			    opts->nr_cgroups);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (opts->cgroup)
+		oom_ext_check_cgroup("-c", opts->cgroup);
+	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
 }
 
 struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts)
@@ -317,26 +343,46 @@ static void print_stats(const struct oom_ext_stats *s)
 	fflush(stdout);
 }
 
+static const struct oom_ext_stats *run_stats;
+
+static void print_run_stats(void)
+{
+	print_stats(run_stats);
+}
+
 int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts)
+{
+	run_stats = stats;
+	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
+	       opts->cgroup ?: "the root cgroup (system-wide)",
+	       opts->dry_run ? " in dry-run mode" : "");
+	return oom_ext_loop(link, events, print_event, print_run_stats, opts);
+}
+
+bool oom_ext_done;
+
+int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
+		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
+		 const struct oom_ext_opts *opts)
 {
 	struct ring_buffer *rb = NULL;
 	int ep = -1, sfd = -1, tfd = -1, ret = OOM_EXT_EXIT_FAIL;
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	/* Block first: a SIGINT right after "attached" must detach cleanly. */
+	/*
+	 * The caller printed "attached" already: SIGINT/SIGTERM from now on
+	 * must detach cleanly, so block them before anything else.
+	 */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-
-	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
-	       opts->cgroup ?: "the root cgroup (system-wide)",
-	       opts->dry_run ? " in dry-run mode" : "");
 	fflush(stdout);
+
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	rb = ring_buffer__new(bpf_map__fd(events), print_event, NULL, NULL);
+	rb = ring_buffer__new(bpf_map__fd(events), on_event, NULL, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sfd < 0 || !rb || ep < 0) {
 		oom_ext_err("cannot set up the event loop: %s", strerror(errno));
@@ -373,11 +419,15 @@ int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 		}
 		if (got.data.fd == ring_buffer__epoll_fd(rb)) {
 			ring_buffer__consume(rb);
+			if (oom_ext_done) {
+				ret = 0;
+				break;
+			}
 		} else if (got.data.fd == tfd) {
 			__u64 ticks;
 
 			if (read(tfd, &ticks, sizeof(ticks)) > 0)
-				print_stats(stats);
+				on_tick();
 		} else if (got.data.fd == sfd) {
 			ring_buffer__consume(rb);
 			ret = 0;
@@ -390,7 +440,7 @@ int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 			break;
 		}
 	}
-	print_stats(stats);
+	on_tick();
 out:
 	ring_buffer__free(rb);
 	if (tfd >= 0)

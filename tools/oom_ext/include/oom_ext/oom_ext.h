@@ -19,8 +19,12 @@
 #define OOM_EXT_EXIT_FAIL	1
 #define OOM_EXT_EXIT_USAGE	2
 
+#define OOM_EXT_MAX_CGROUPS	64
+
 struct oom_ext_opts {
 	const char *cgroup;	/* -c PATH; NULL: system-wide */
+	const char *cgroups[OOM_EXT_MAX_CGROUPS];	/* every -c, in order */
+	unsigned int nr_cgroups;
 	bool dry_run;		/* -n */
 	unsigned int interval;	/* -i SECS; 0: no periodic counters */
 	bool verbose;		/* -v */
@@ -42,9 +46,17 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 
 /*
  * Check what must hold before anything is loaded: root, a cgroup v2
- * directory for -c, a kernel with bpf_oom_ops. Exits with one line if not.
+ * directory for -c (one only), a kernel with bpf_oom_ops. Exits with one
+ * line if not.
  */
 void oom_ext_check(const struct oom_ext_opts *opts);
+
+/* The parts of oom_ext_check(), for tools that attach something else. */
+void oom_ext_check_root(void);
+/* @path must be a cgroup v2 directory with the memory controller. */
+void oom_ext_check_cgroup(const char *opt, const char *path);
+/* The kernel's BTF must have struct @type (else: "needs CONFIG_@config"). */
+void oom_ext_check_kernel(const char *type, const char *what, const char *config);
 
 /* Attach a loaded struct_ops map to opts->cgroup (or system-wide).
  * Exits with one clear line on failure (already attached, ...). */
@@ -58,6 +70,17 @@ struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *
  */
 int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts);
+
+/*
+ * The loop under oom_ext_run(), for tools with their own records: call
+ * @on_event for each record of @events, @on_tick every opts->interval
+ * seconds and once at the end. Returns as oom_ext_run() does, or with 0
+ * once a callback has set oom_ext_done.
+ */
+extern bool oom_ext_done;
+int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
+		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
+		 const struct oom_ext_opts *opts);
 
 /* Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root). */
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_psi_proactive - foreground loader for policies/oom_psi_proactive.bpf.c.
+ *
+ * Checks the cgroups to watch (-c, repeatable) and the parents whose
+ * children to watch (--children, repeatable) and the trigger specs, hands
+ * them to the policy by cgroup id, attaches the bpf_psi_ops (a PSI policy
+ * is not attached to a cgroup: it puts triggers on the cgroups it is
+ * given), and prints what it does: the cgroups it watches, each OOM it
+ * declares with the cgroup's oom_kill count afterwards, cool-downs, and
+ * the counters every -i seconds. It exits on SIGINT/SIGTERM, or once every
+ * cgroup named on the command line is gone.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+
+#include <oom_ext/oom_ext.h>
+#include "oom_psi_proactive.bpf.skel.h"
+
+#define MAX_TARGETS	256	/* the policy's targets map */
+
+enum {
+	OPT_CHILDREN = 0x100,
+	OPT_FULL,
+	OPT_SOME,
+	OPT_COOLDOWN,
+};
+
+static const struct option extra_opts[] = {
+	{ "children", required_argument, NULL, OPT_CHILDREN },
+	{ "full", required_argument, NULL, OPT_FULL },
+	{ "some", required_argument, NULL, OPT_SOME },
+	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
+	{}
+};
+
+static const char summary[] =
+	"declare an OOM in a cgroup whose memory pressure holds (PSI)";
+
+static const char extra_help[] =
+"  (-c PATH may be repeated: watch each cgroup; this tool attaches to none)\n"
+"  --children PATH   watch every child of PATH, also ones created later\n"
+"  --full T/W        trigger on 'full' memory stalls of T per window W\n"
+"  --some T/W        trigger on 'some' memory stalls of T per window W\n"
+"                    (T, W: e.g. 100ms/1s; W at most 10s; default --full 100ms/1s)\n"
+"  --cooldown SECS   after declaring an OOM in a cgroup, ignore it this long\n"
+"                    (default 10)\n"
+"An incident is acted upon once its trigger fires in two consecutive windows.\n"
+"The victim is chosen by the memcg's bpf_oom_ops policy, if any, else the kernel.\n";
+
+static struct target {
+	const char *path;
+	__u64 cgid;
+	__u32 how;
+	__u32 explicit;
+} targets[MAX_TARGETS];
+static int nr_targets, nr_explicit;
+static __u32 full_t, full_w, some_t, some_w;
+static unsigned long cooldown_s = 10;
+static struct oom_psi_proactive *skel;
+
+static void add_target(const char *path, __u32 how, __u32 explicit)
+{
+	if (nr_targets == MAX_TARGETS) {
+		oom_ext_err("at most %d cgroups can be watched", MAX_TARGETS);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	targets[nr_targets].path = path;
+	targets[nr_targets].how = how;
+	targets[nr_targets].explicit = explicit;
+	nr_targets++;
+}
+
+/* "100ms", "1s", "250000us" (bare numbers are microseconds) */
+static int parse_us(const char *s, const char **end, __u32 *us)
+{
+	unsigned long long v, mult = 1;
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (errno)
+		return -1;
+	if (!strncmp(e, "us", 2)) {
+		e += 2;
+	} else if (!strncmp(e, "ms", 2)) {
+		mult = 1000;
+		e += 2;
+	} else if (*e == 's') {
+		mult = 1000000;
+		e++;
+	}
+	if (v > 0xffffffffULL / mult)
+		return -1;
+	*us = v * mult;
+	*end = e;
+	return 0;
+}
+
+/* T/W with 0 < T <= W <= 10s, as the kernel checks it. */
+static void parse_spec(const char *opt, const char *arg, __u32 *t, __u32 *w)
+{
+	const char *e;
+
+	if (parse_us(arg, &e, t) || *e != '/' || parse_us(e + 1, &e, w) || *e) {
+		oom_ext_err("--%s %s: expected STALL/WINDOW such as 100ms/1s", opt, arg);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (!*w || *w > 10000000) {
+		oom_ext_err("--%s %s: the window must be more than 0 and at most 10s", opt, arg);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	if (!*t || *t > *w) {
+		oom_ext_err("--%s %s: the stall time must be more than 0 and at most the window",
+			    opt, arg);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+}
+
+static int extra_opt(int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case OPT_CHILDREN:
+		add_target(arg, OOM_EXT_PSI_PARENT, 1);
+		return 0;
+	case OPT_FULL:
+		parse_spec("full", arg, &full_t, &full_w);
+		return 0;
+	case OPT_SOME:
+		parse_spec("some", arg, &some_t, &some_w);
+		return 0;
+	case OPT_COOLDOWN:
+		errno = 0;
+		cooldown_s = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || cooldown_s > 86400) {
+			oom_ext_err("--cooldown: '%s' is not a number of seconds (0-86400)", arg);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Check every path and resolve it to a cgroup id. The current children of
+ * each --children parent become targets too; later ones the policy picks
+ * up itself. Exits with one line on the first problem.
+ */
+static void resolve_targets(void)
+{
+	int i, j, n = nr_targets;
+	struct stat st;
+
+	for (i = 0; i < n; i++) {
+		const char *opt = targets[i].how == OOM_EXT_PSI_PARENT ? "--children" : "-c";
+		char child[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+
+		oom_ext_check_cgroup(opt, targets[i].path);
+		if (stat(targets[i].path, &st)) {
+			oom_ext_err("%s %s: %s", opt, targets[i].path, strerror(errno));
+			exit(OOM_EXT_EXIT_USAGE);
+		}
+		targets[i].cgid = st.st_ino;
+		for (j = 0; j < i; j++) {
+			if (targets[j].cgid == st.st_ino && targets[j].how == targets[i].how) {
+				oom_ext_err("%s %s: given twice", opt, targets[i].path);
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+		}
+		if (targets[i].how != OOM_EXT_PSI_PARENT)
+			continue;
+		d = opendir(targets[i].path);
+		while (d && (de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(child, sizeof(child), "%s/%s", targets[i].path, de->d_name);
+			if (stat(child, &st))
+				continue;
+			add_target(strdup(child), OOM_EXT_PSI_WATCH, 0);
+			targets[nr_targets - 1].cgid = st.st_ino;
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
+/*
+ * Paths of the watched cgroups by id: a removed cgroup's path can no longer
+ * be looked up, and its removal is worth a line that names it.
+ */
+#define MAX_NAMES	1024
+static struct { __u64 cgid; char *path; } names[MAX_NAMES];
+
+static void name_remember(__u64 cgid, const char *path)
+{
+	int i;
+
+	for (i = 0; i < MAX_NAMES; i++) {
+		if (!names[i].cgid) {
+			names[i].cgid = cgid;
+			names[i].path = strdup(path);
+			return;
+		}
+	}
+}
+
+/* The path @cgid was watched under, forgotten now; NULL if unknown. */
+static char *name_forget(__u64 cgid)
+{
+	char *path;
+	int i;
+
+	for (i = 0; i < MAX_NAMES; i++) {
+		if (names[i].cgid == cgid) {
+			path = names[i].path;
+			names[i].cgid = 0;
+			names[i].path = NULL;
+			return path;
+		}
+	}
+	return NULL;
+}
+
+static void print_stats(void)
+{
+	const struct oom_ext_psi_stats *s = &skel->bss->stats;
+
+	printf("oom_psi_proactive: watching %llu, events %llu, declared %llu, kills %llu, "
+	       "unconfirmed %llu, cooling %llu\n",
+	       (unsigned long long)s->watched, (unsigned long long)s->events,
+	       (unsigned long long)s->declared, (unsigned long long)s->kills,
+	       (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling);
+	fflush(stdout);
+}
+
+static int print_event(void *ctx, void *data, size_t size)
+{
+	const struct oom_ext_psi_event *e = data;
+	const char *kind;
+	char path[512], *old;
+
+	if (size < sizeof(*e))
+		return 0;
+	kind = e->full ? "full" : "some";
+	if (e->action == OOM_EXT_PSI_GONE) {
+		old = name_forget(e->cgid);
+		snprintf(path, sizeof(path), "%s", old ?: "a cgroup");
+		free(old);
+	} else {
+		oom_ext_cgroup_path(e->cgid, path, sizeof(path));
+	}
+	switch (e->action) {
+	case OOM_EXT_PSI_WATCHING:
+		name_remember(e->cgid, path);
+		printf("oom_psi_proactive: watching %s\n", path);
+		break;
+	case OOM_EXT_PSI_GONE:
+		printf("oom_psi_proactive: %s was removed\n", path);
+		if (e->explicit && !--nr_explicit) {
+			printf("oom_psi_proactive: every cgroup given on the command line is gone\n");
+			oom_ext_done = true;
+		}
+		break;
+	case OOM_EXT_PSI_DRY_RUN:
+		printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: would declare an OOM [dry run]\n",
+		       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
+		break;
+	case OOM_EXT_PSI_DECLARED:
+		if (e->err < 0)
+			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declaring an OOM failed: %s\n",
+			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
+			       strerror(-e->err));
+		else
+			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declared an OOM, %s (oom_kill %llu)\n",
+			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
+			       e->err ? "a task was killed" : "nothing was killed",
+			       (unsigned long long)e->oom_kills);
+		break;
+	case OOM_EXT_PSI_COOLING:
+		printf("oom_psi_proactive: %s: pressure again during the cool-down, ignored for %llu ms more\n",
+		       path, (unsigned long long)e->remaining_ms);
+		break;
+	default:
+		printf("oom_psi_proactive: %s: cannot create its triggers: %s\n", path,
+		       strerror(-e->err));
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct oom_ext_opts opts;
+	struct bpf_link *link;
+	unsigned int i;
+	__u32 k;
+	int ret;
+
+	oom_ext_parse(argc, argv, summary, extra_opts, extra_help, extra_opt, &opts);
+	for (i = 0; i < opts.nr_cgroups; i++)
+		add_target(opts.cgroups[i], OOM_EXT_PSI_WATCH, 1);
+	if (!nr_targets) {
+		oom_ext_err("nothing to watch: give -c PATH or --children PATH");
+		return OOM_EXT_EXIT_USAGE;
+	}
+	if (!full_w && !some_w) {
+		full_t = 100000;
+		full_w = 1000000;
+	}
+	oom_ext_check_root();
+	resolve_targets();
+	oom_ext_check_kernel("bpf_psi_ops", "BPF PSI", "CONFIG_BPF_PSI");
+	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
+
+	skel = oom_psi_proactive__open();
+	if (!skel) {
+		oom_ext_err("cannot open the BPF object (run with -v for details)");
+		return OOM_EXT_EXIT_FAIL;
+	}
+	skel->rodata->dry_run = opts.dry_run;
+	skel->rodata->cooldown_ns = cooldown_s * 1000000000ULL;
+	skel->rodata->full_threshold_us = full_t;
+	skel->rodata->full_window_us = full_w;
+	skel->rodata->some_threshold_us = some_t;
+	skel->rodata->some_window_us = some_w;
+	skel->rodata->nr_targets = nr_targets;
+	if (oom_psi_proactive__load(skel)) {
+		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)");
+		oom_psi_proactive__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
+	}
+	for (k = 0; k < (__u32)nr_targets; k++) {
+		char path[512];
+		struct oom_ext_psi_target t = {
+			.cgid = targets[k].cgid,
+			.how = targets[k].how,
+			.explicit = targets[k].explicit,
+		};
+
+		nr_explicit += targets[k].explicit;
+		if (targets[k].how == OOM_EXT_PSI_PARENT)
+			name_remember(t.cgid, oom_ext_cgroup_path(t.cgid, path, sizeof(path)));
+		bpf_map_update_elem(bpf_map__fd(skel->maps.targets), &k, &t, BPF_ANY);
+	}
+
+	/* init() creates the triggers; its error is the attach's. */
+	link = bpf_map__attach_struct_ops(skel->maps.psi_ops);
+	if (!link) {
+		oom_ext_err("cannot attach: %s (a watched cgroup was removed meanwhile?)",
+			    strerror(errno));
+		oom_psi_proactive__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
+	}
+	printf("oom_psi_proactive: attached to PSI triggers%s; memory",
+	       opts.dry_run ? " in dry-run mode" : "");
+	if (full_w)
+		printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
+	if (some_w)
+		printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
+	printf(", cool-down %lu s; Ctrl-C detaches\n", cooldown_s);
+	ret = oom_ext_loop(link, skel->maps.events, print_event, print_stats, &opts);
+	bpf_link__destroy(link);
+	oom_psi_proactive__destroy(skel);
+	printf("oom_psi_proactive: detached\n");
+	return ret;
+}

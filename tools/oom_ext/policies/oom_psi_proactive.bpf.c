@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_psi_proactive - declare an OOM in a cgroup that thrashes.
+ *
+ * The loader names cgroups to watch (-c) and parents whose children, now
+ * and later, are watched too (--children). On each watched cgroup this
+ * bpf_psi_ops puts one or two PSI memory triggers (--full, --some: stall
+ * time per window). A trigger fires at most once per window, from the
+ * kernel's PSI aggregator, and handle_psi_event() runs from a workqueue:
+ * no userspace has to be scheduled for a thrashing cgroup to be dealt
+ * with.
+ *
+ * An incident is acted upon when the pressure holds: the trigger fired
+ * again within two windows of its previous event, i.e. the threshold was
+ * crossed in two consecutive windows. Then bpf_out_of_memory() declares an
+ * OOM in the cgroup's memcg. The victim is chosen as for any OOM there:
+ * by a bpf_oom_ops policy attached to the memcg or above it (for example
+ * oom_cgroup_aware), else by the kernel. A per-cgroup cool-down (default
+ * 10 s) follows, so one incident gives one kill; events during it are
+ * counted and reported once. With -n the decision is reported and nothing
+ * is declared.
+ *
+ * It demonstrates bpf_psi_ops: creating triggers in init() and in
+ * handle_cgroup_online(), why the handlers are sleepable (struct_ops.s),
+ * and that triggers need no cleanup: the kernel drops them with their
+ * cgroup and on detach.
+ */
+#include <oom_ext/kfuncs.bpf.h>
+#include <oom_ext/event.h>
+
+char _license[] SEC("license") = "GPL";
+
+#define MAX_TARGETS	256
+#define MAX_WATCHED	4096
+#define NSEC_PER_USEC	1000ULL
+#define NSEC_PER_MSEC	1000000ULL
+
+/* Set by the loader before load. */
+const volatile bool dry_run;
+const volatile u64 cooldown_ns = 10000 * NSEC_PER_MSEC;
+const volatile u32 full_threshold_us, full_window_us;	/* 0: no full trigger */
+const volatile u32 some_threshold_us, some_window_us;	/* 0: no some trigger */
+const volatile u32 nr_targets;
+
+/* What the loader asks for: cgroup ids and what to do with each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, u32);
+	__type(value, struct oom_ext_psi_target);
+} targets SEC(".maps");
+
+/* --children parents, to recognise a new child in handle_cgroup_online(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, u64);
+	__type(value, u32);
+} parents SEC(".maps");
+
+/* Per watched cgroup: the incident state. */
+struct watched {
+	u64 last_event_ns;	/* previous event of the current incident */
+	u64 cooldown_until_ns;
+	u32 explicit;
+	u32 cooling_reported;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_WATCHED);
+	__type(key, u64);
+	__type(value, struct watched);
+} watched SEC(".maps");
+
+struct oom_ext_psi_stats stats;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+/* Inlined: more arguments than a BPF call takes. */
+static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 stall_us,
+		   u64 window_us, u64 remaining_ns, u32 explicit)
+{
+	struct oom_ext_psi_event *e;
+	struct mem_cgroup *memcg;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgid = cgid;
+	e->action = action;
+	e->err = err;
+	e->full = full;
+	e->stall_us = stall_us;
+	e->window_us = window_us;
+	e->remaining_ms = remaining_ns / NSEC_PER_MSEC;
+	e->explicit = explicit;
+	e->oom_kills = 0;
+	memcg = action == OOM_EXT_PSI_GONE ? NULL : oom_ext_memcg_get(cgid);
+	if (memcg) {
+		e->oom_kills = bpf_mem_cgroup_memory_events(memcg, MEMCG_OOM_KILL);
+		bpf_put_mem_cgroup(memcg);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Put the configured triggers on @cgid and start tracking it. */
+static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
+{
+	struct watched w = { .explicit = explicit };
+	int err = 0;
+
+	if (bpf_map_lookup_elem(&watched, &cgid))
+		return 0;	/* both -c and --children name it */
+	if (full_window_us)
+		err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
+					     full_threshold_us, full_window_us);
+	if (!err && some_window_us)
+		err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM,
+					     some_threshold_us, some_window_us);
+	if (err) {
+		/* A cgroup removed meanwhile is not an error. */
+		if (err != -ENOENT && err != -ENODEV)
+			report(cgid, OOM_EXT_PSI_ERROR, err, 0, 0, 0, 0, explicit);
+		return err;
+	}
+	bpf_map_update_elem(&watched, &cgid, &w, BPF_ANY);
+	__sync_fetch_and_add(&stats.watched, 1);
+	report(cgid, OOM_EXT_PSI_WATCHING, 0, 0, 0, 0, 0, explicit);
+	return 0;
+}
+
+/*
+ * Remember the --children parents and watch the -c cgroups and the
+ * children that exist now (the loader lists them; later ones arrive
+ * through handle_cgroup_online()).
+ */
+SEC("struct_ops.s/init")
+int BPF_PROG(psi_init, struct bpf_psi *bpf_psi)
+{
+	u32 i;
+
+	if (!oom_ext_psi_btf_anchor())
+		return -EINVAL;
+	bpf_for(i, 0, nr_targets) {
+		struct oom_ext_psi_target *t = bpf_map_lookup_elem(&targets, &i);
+		int err;
+
+		if (!t)
+			break;
+		if (t->how == OOM_EXT_PSI_PARENT) {
+			bpf_map_update_elem(&parents, &t->cgid, &t->explicit, BPF_ANY);
+			continue;
+		}
+		err = watch(bpf_psi, t->cgid, t->explicit);
+		/* A child that went away before attach is fine; -c must work. */
+		if (err && t->explicit)
+			return err;
+	}
+	return 0;
+}
+
+SEC("struct_ops.s/handle_cgroup_online")
+void BPF_PROG(psi_cgroup_online, struct bpf_psi *bpf_psi, struct cgroup *cgroup)
+{
+	u64 parent_id = BPF_CORE_READ(cgroup, self.parent, cgroup, kn, id);
+
+	if (bpf_map_lookup_elem(&parents, &parent_id))
+		watch(bpf_psi, cgroup->kn->id, 0);
+}
+
+SEC("struct_ops.s/handle_cgroup_offline")
+void BPF_PROG(psi_cgroup_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
+{
+	struct watched *w = bpf_map_lookup_elem(&watched, &cgroup_id);
+	u32 *parent = bpf_map_lookup_elem(&parents, &cgroup_id);
+	u32 explicit = (w && w->explicit) || parent;
+
+	/* The kernel has already dropped the cgroup's triggers. */
+	if (w) {
+		bpf_map_delete_elem(&watched, &cgroup_id);
+		__sync_fetch_and_sub(&stats.watched, 1);
+	}
+	if (parent)
+		bpf_map_delete_elem(&parents, &cgroup_id);
+	if (w || parent)
+		report(cgroup_id, OOM_EXT_PSI_GONE, 0, 0, 0, 0, 0, explicit);
+}
+
+SEC("struct_ops.s/handle_psi_event")
+void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigger)
+{
+	u64 cgid = trigger->cgroup_id, now = bpf_ktime_get_ns();
+	u64 window_ns = trigger->window_us * NSEC_PER_USEC;
+	u32 full = !!(trigger->resource & BPF_PSI_FULL);
+	struct mem_cgroup *memcg;
+	struct watched *w;
+	int ret;
+
+	__sync_fetch_and_add(&stats.events, 1);
+	w = bpf_map_lookup_elem(&watched, &cgid);
+	if (!w)
+		return;
+
+	if (now < w->cooldown_until_ns) {
+		__sync_fetch_and_add(&stats.cooling, 1);
+		if (!w->cooling_reported)
+			report(cgid, OOM_EXT_PSI_COOLING, 0, full, 0, 0,
+			       w->cooldown_until_ns - now, w->explicit);
+		w->cooling_reported = 1;
+		return;
+	}
+
+	/* Confirm: the threshold was crossed in the previous window too. */
+	if (!w->last_event_ns || now - w->last_event_ns > 2 * window_ns) {
+		w->last_event_ns = now;
+		__sync_fetch_and_add(&stats.unconfirmed, 1);
+		return;
+	}
+	w->last_event_ns = 0;
+	w->cooldown_until_ns = now + cooldown_ns;
+	w->cooling_reported = 0;
+	__sync_fetch_and_add(&stats.declared, 1);
+
+	if (dry_run) {
+		report(cgid, OOM_EXT_PSI_DRY_RUN, 0, full, trigger->threshold_us,
+		       trigger->window_us, 0, w->explicit);
+		return;
+	}
+
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return;
+	/* Waits for a concurrent OOM; the victim is chosen as for any OOM. */
+	ret = bpf_out_of_memory(memcg, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
+	bpf_put_mem_cgroup(memcg);
+	if (ret > 0)
+		__sync_fetch_and_add(&stats.kills, 1);
+	report(cgid, OOM_EXT_PSI_DECLARED, ret, full, trigger->threshold_us,
+	       trigger->window_us, 0, w->explicit);
+}
+
+SEC(".struct_ops.link")
+struct bpf_psi_ops psi_ops = {
+	.init = (void *)psi_init,
+	.handle_psi_event = (void *)psi_event,
+	.handle_cgroup_online = (void *)psi_cgroup_online,
+	.handle_cgroup_offline = (void *)psi_cgroup_offline,
+	.name = "oom_psi_proactive",
+};

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_psi_ops through tools/oom_ext oom_psi_proactive, run as a user runs
+ * it, and the kernel's rules for PSI triggers owned by BPF.
+ *
+ * The thrashing load: a task that keeps allocating anonymous memory in a
+ * memcg whose memory.high is far below what it wants and memory.max far
+ * above, without swap. The kernel throttles it at memory.high (reclaim
+ * finds nothing to free and the task sleeps), so it stalls on memory
+ * without ever reaching memory.max: the kernel's OOM killer would not act
+ * for minutes. Each test watches the loader's lines, waits for deaths with
+ * waitpid, and checks memory.events and /sys/kernel/debug/bpf_psi.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "util.h"
+#include "psi_deny.bpf.skel.h"
+
+#define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
+
+struct psi {
+	char *top;		/* --children parent */
+	char hog_cg[256], calm_cg[256];
+	struct ot_child hog, hog2, calm;
+	struct ot_proc loader;
+};
+
+static enum oom_test_status setup_psi(void **ctx)
+{
+	struct psi *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		OT_FAIL("no memory");
+	t->hog.pid = t->hog2.pid = t->calm.pid = -1;
+	t->loader.out = t->loader.err = -1;
+	t->top = cg_create("psi");
+	if (!t->top || cg_write(t->top, "memory.swap.max", "0") ||
+	    cg_write(t->top, "cgroup.subtree_control", "+memory")) {
+		if (t->top)
+			cg_destroy(t->top);
+		free(t->top);
+		free(t);
+		OT_FAIL("cannot set up the parent memcg");
+	}
+	snprintf(t->hog_cg, sizeof(t->hog_cg), "%s/hog", t->top);
+	snprintf(t->calm_cg, sizeof(t->calm_cg), "%s/calm", t->top);
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_psi(void *ctx)
+{
+	struct psi *t = ctx;
+
+	ot_proc_kill(&t->loader);
+	ot_reap(&t->hog);
+	ot_reap(&t->hog2);
+	ot_reap(&t->calm);
+	cg_destroy(t->top);
+	free(t->top);
+	free(t);
+}
+
+/* Is cgroup id @cgid listed with a trigger in the debugfs listing? */
+static int psi_listed(long long cgid, int *attachments)
+{
+	char line[256], want[32];
+	int found = 0;
+	FILE *f = fopen(PSI_LISTING, "r");
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "  %lld ", cgid);
+	*attachments = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != ' ')
+			(*attachments)++;
+		else if (!strncmp(line, want, strlen(want)))
+			found++;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Start the loader with @args and wait until it watches @nr cgroups. */
+static enum oom_test_status start_loader(struct psi *t, const char *const args[], int nr)
+{
+	enum oom_test_status st;
+	char line[512];
+	int i;
+
+	if ((st = ot_loader_start(&t->loader, "oom_psi_proactive", args, 0)) ||
+	    (st = ot_loader_attached(&t->loader)))
+		return st;
+	for (i = 0; i < nr; i++) {
+		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
+					     OT_TIMEOUT_MS), "the loader watches %d cgroups, not %d",
+			  i, nr);
+		ot_info("%s", line);
+	}
+	return OOM_TEST_PASS;
+}
+
+/* Make @path a memcg that thrashes below memory.high and start @hog in it. */
+static enum oom_test_status start_thrashing(const char *path, struct ot_child *hog)
+{
+	struct ot_hog h = { .mib = 8, .grow = true };
+
+	OT_ASSERT(!cg_write(path, "memory.high", "32M") && !cg_write(path, "memory.max", "1G"),
+		  "memory.high/max on %s", path);
+	OT_ASSERT(!ot_spawn_hog(hog, path, &h), "the hog did not start");
+	return OOM_TEST_PASS;
+}
+
+/* Children created after attach are watched; the thrashing one is killed. */
+static enum oom_test_status run_kill(void *ctx)
+{
+	struct ot_hog calm = { .mib = 4 };
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "--children", t->top, "--full", "100ms/1s", NULL };
+	enum oom_test_status st;
+	char line[512];
+	int sig, kmsg = kmsg_open();
+
+	if ((st = start_loader(t, args, 0)))
+		return st;
+	OT_ASSERT(!mkdir(t->calm_cg, 0755) && !mkdir(t->hog_cg, 0755), "mkdir: %s",
+		  strerror(errno));
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/calm", line, sizeof(line),
+				     OT_TIMEOUT_MS), "the new child calm is not watched");
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/hog", line, sizeof(line),
+				     OT_TIMEOUT_MS), "the new child hog is not watched");
+	OT_ASSERT(!ot_spawn_hog(&t->calm, t->calm_cg, &calm), "calm task did not start");
+	if ((st = start_thrashing(t->hog_cg, &t->hog)))
+		return st;
+
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	OT_ASSERT(sig == SIGKILL, "the thrashing task ended with %d", sig);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "declared an OOM", line, sizeof(line),
+				     OT_TIMEOUT_MS), "the loader reported no OOM");
+	ot_info("%s", line);
+	OT_ASSERT(strstr(line, "/psi/hog:") && strstr(line, "a task was killed (oom_kill 1)"),
+		  "unexpected decision line");
+	OT_ASSERT(kmsg >= 0 && kmsg_wait_for(kmsg, "declared by a BPF program", line,
+					     sizeof(line), OT_TIMEOUT_MS) == 1,
+		  "no BPF-declared OOM report in the kernel log");
+	close(kmsg);
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "hog oom_kill");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0,
+		  "memory.max was reached: this was not a proactive kill");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "high") > 0, "never above memory.high");
+	OT_ASSERT(ot_alive(&t->calm), "the calm sibling died");
+	OT_ASSERT(cg_read_key(t->calm_cg, "memory.events", "oom_kill") == 0, "calm oom_kill");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test kill_test = {
+	.name = "psi_kills_thrashing",
+	.description = "a task thrashing below memory.high in a child created after attach is killed before memory.max; its calm sibling lives",
+	.setup = setup_psi,
+	.run = run_kill,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&kill_test)
+
+/* Pressure again inside the cool-down: no second kill until it ends. */
+static enum oom_test_status run_cooldown(void *ctx)
+{
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "-c", t->hog_cg, "--cooldown", "8", NULL };
+	enum oom_test_status st;
+	char line[512];
+	int sig;
+
+	OT_ASSERT(!mkdir(t->hog_cg, 0755), "mkdir: %s", strerror(errno));
+	if ((st = start_loader(t, args, 1)) || (st = start_thrashing(t->hog_cg, &t->hog)))
+		return st;
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	OT_ASSERT(sig == SIGKILL, "the first thrashing task ended with %d", sig);
+	ot_reap(&t->hog);
+
+	/* A second incident right away, inside the cool-down. */
+	if ((st = start_thrashing(t->hog_cg, &t->hog2)))
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "during the cool-down", line, sizeof(line),
+				     OT_TIMEOUT_MS), "no pressure seen during the cool-down");
+	ot_info("%s", line);
+	OT_ASSERT(ot_alive(&t->hog2), "killed during the cool-down");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1,
+		  "more than one kill during the cool-down");
+
+	/* After it, the pressure that still holds is acted upon again. */
+	sig = ot_wait_death(&t->hog2, OT_TIMEOUT_MS);
+	OT_ASSERT(sig == SIGKILL, "the second thrashing task ended with %d", sig);
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 2, "oom_kill after");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test cooldown_test = {
+	.name = "psi_cooldown",
+	.description = "pressure during the cool-down after a kill kills nothing; after it, the next incident is acted upon",
+	.setup = setup_psi,
+	.run = run_cooldown,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&cooldown_test)
+
+static enum oom_test_status run_dry(void *ctx)
+{
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "-n", "-c", t->hog_cg, NULL };
+	enum oom_test_status st;
+	char line[512];
+
+	OT_ASSERT(!mkdir(t->hog_cg, 0755), "mkdir: %s", strerror(errno));
+	if ((st = start_loader(t, args, 1)) || (st = start_thrashing(t->hog_cg, &t->hog)))
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "would declare an OOM", line, sizeof(line),
+				     OT_TIMEOUT_MS), "no dry-run decision");
+	ot_info("%s", line);
+	OT_ASSERT(ot_alive(&t->hog), "the dry run killed");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 0, "oom_kill");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test dry_test = {
+	.name = "psi_dry_run",
+	.description = "with -n the thrashing task is reported and lives; no OOM is declared",
+	.setup = setup_psi,
+	.run = run_dry,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&dry_test)
+
+/*
+ * Removed cgroups lose their triggers (debugfs) before the policy hears of
+ * it; the last round removes the cgroup and detaches at the same time.
+ * Detach drops every trigger. The runner fails the test on any splat.
+ */
+static enum oom_test_status run_removed(void *ctx)
+{
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "--children", t->top, "--some", "50ms/1s", NULL };
+	enum oom_test_status st;
+	char path[512], line[512], gone[512];
+	long long cgid;
+	int i, n, att;
+
+	if ((st = start_loader(t, args, 0)))
+		return st;
+	for (i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "%s/c%d", t->top, i);
+		OT_ASSERT(!mkdir(path, 0755), "mkdir %s: %s", path, strerror(errno));
+		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
+					     OT_TIMEOUT_MS), "round %d: not watched", i);
+		cgid = ot_cgroup_id(path);
+		n = psi_listed(cgid, &att);
+		OT_ASSERT(n == 1 && att == 1, "round %d: %d triggers, %d attachments listed", i,
+			  n, att);
+		OT_ASSERT(!rmdir(path), "rmdir %s: %s", path, strerror(errno));
+		if (i == 7)
+			break;
+		snprintf(gone, sizeof(gone), "/c%d was removed", i);
+		OT_ASSERT(ot_proc_read_until(t->loader.out, gone, line, sizeof(line),
+					     OT_TIMEOUT_MS), "round %d: removal not reported", i);
+		n = psi_listed(cgid, &att);
+		OT_ASSERT(n == 0, "round %d: the removed cgroup still has %d triggers", i, n);
+	}
+	/* The last cgroup is going away while the policy detaches. */
+	kill(t->loader.pid, SIGINT);
+	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "the loader did not exit");
+	OT_ASSERT(WIFEXITED(t->loader.status) && !WEXITSTATUS(t->loader.status),
+		  "loader exit status %d", t->loader.status);
+	n = psi_listed(cgid, &att);
+	OT_ASSERT(n == 0 && att == 0, "after detach: %d triggers, %d attachments", n, att);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test removed_test = {
+	.name = "psi_removed_cgroup",
+	.description = "a removed cgroup's triggers are gone before the policy hears of it, eight times, and detach drops the rest",
+	.setup = setup_psi,
+	.run = run_removed,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&removed_test)
+
+/* Only bpf_psi_ops programs may create PSI triggers. */
+static enum oom_test_status run_deny(void *ctx)
+{
+	struct psi_deny *skel = psi_deny__open();
+	enum oom_test_status st;
+
+	OT_ASSERT(skel, "cannot open psi_deny.bpf.o");
+	st = ot_expect_kfunc_refused(skel->obj, "bpf_psi_create_trigger");
+	psi_deny__destroy(skel);
+	return st;
+}
+
+static struct oom_test deny_test = {
+	.name = "psi_trigger_rejected_outside_psi_ops",
+	.description = "the verifier rejects bpf_psi_create_trigger() in a bpf_oom_ops handler",
+	.run = run_deny,
+};
+
+REGISTER_OOM_TEST(&deny_test)
+
+static enum oom_test_status run_bad_input(void *ctx)
+{
+	static const struct {
+		const char *args[6];
+		const char *expect;
+	} cases[] = {
+		{ { "-i", "0", NULL }, "nothing to watch" },
+		{ { "-c", "/sys/fs/cgroup/oom_ext_test/nonexistent", NULL }, "No such file" },
+		{ { "-c", "/proc", NULL }, "not a cgroup v2 directory" },
+		{ { "--children", "/tmp", NULL }, "not a cgroup v2 directory" },
+		{ { "-c", CG_TEST_ROOT, "--full", "2s/1s", NULL }, "at most the window" },
+		{ { "-c", CG_TEST_ROOT, "--some", "100ms/20s", NULL }, "at most 10s" },
+		{ { "-c", CG_TEST_ROOT, "--full", "lots", NULL }, "expected STALL/WINDOW" },
+		{ { "-c", CG_TEST_ROOT, "--cooldown", "-1", NULL }, "not a number of seconds" },
+		{ { "-c", CG_TEST_ROOT, "-c", CG_TEST_ROOT, NULL }, "given twice" },
+		{ { "-c", CG_TEST_ROOT, "--bogus", NULL }, "unknown option" },
+	};
+	struct ot_proc p;
+	enum oom_test_status st;
+	unsigned int i;
+	int n, att;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st = ot_loader_rejects(&p, "oom_psi_proactive", cases[i].args, 0,
+				       cases[i].expect);
+		if (st)
+			return st;
+		n = psi_listed(0, &att);
+		OT_ASSERT(n >= 0 && att == 0, "%s: something was attached", cases[i].expect);
+	}
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test bad_input_test = {
+	.name = "psi_bad_input",
+	.description = "bad input to oom_psi_proactive: one line on stderr, exit 2, nothing attached",
+	.run = run_bad_input,
+};
+
+REGISTER_OOM_TEST(&bad_input_test)
