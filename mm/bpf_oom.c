@@ -360,35 +360,14 @@ static int bpf_oom_ops_init_member(const struct btf_type *t,
 	return 0;
 }
 
-static int bpf_oom_ops_check_member(const struct btf_type *t,
-				    const struct btf_member *member,
-				    const struct bpf_prog *prog)
-{
-	return 0;
-}
-
 static int bpf_oom_ops_init(struct btf *btf)
 {
 	return 0;
 }
 
-static bool bpf_oom_ops_is_valid_access(int off, int size,
-					enum bpf_access_type type,
-					const struct bpf_prog *prog,
-					struct bpf_insn_access_aux *info)
-{
-	if (type != BPF_READ)
-		return false;
-	if (off < 0 || off >= sizeof(__u64) * MAX_BPF_FUNC_ARGS)
-		return false;
-	if (off % size != 0)
-		return false;
-	return btf_ctx_access(off, size, type, prog, info);
-}
-
 static const struct bpf_verifier_ops bpf_oom_verifier_ops = {
 	.get_func_proto = bpf_base_func_proto,
-	.is_valid_access = bpf_oom_ops_is_valid_access,
+	.is_valid_access = bpf_tracing_btf_ctx_access,
 };
 
 /* CFI stubs: the signatures the trampolines are checked against. */
@@ -405,7 +384,6 @@ static struct bpf_oom_ops __bpf_oom_ops = {
 static struct bpf_struct_ops bpf_oom_bpf_ops = {
 	.verifier_ops = &bpf_oom_verifier_ops,
 	.init = bpf_oom_ops_init,
-	.check_member = bpf_oom_ops_check_member,
 	.init_member = bpf_oom_ops_init_member,
 	.reg = bpf_oom_ops_reg,
 	.unreg = bpf_oom_ops_unreg,

@@ -302,36 +302,14 @@ static int bpf_psi_ops_init_member(const struct btf_type *t,
 	return 0;
 }
 
-/* Every handler runs in process context: sleepable programs are fine. */
-static int bpf_psi_ops_check_member(const struct btf_type *t,
-				    const struct btf_member *member,
-				    const struct bpf_prog *prog)
-{
-	return 0;
-}
-
 static int bpf_psi_ops_init(struct btf *btf)
 {
 	return 0;
 }
 
-static bool bpf_psi_ops_is_valid_access(int off, int size,
-					enum bpf_access_type type,
-					const struct bpf_prog *prog,
-					struct bpf_insn_access_aux *info)
-{
-	if (type != BPF_READ)
-		return false;
-	if (off < 0 || off >= sizeof(__u64) * MAX_BPF_FUNC_ARGS)
-		return false;
-	if (off % size != 0)
-		return false;
-	return btf_ctx_access(off, size, type, prog, info);
-}
-
 static const struct bpf_verifier_ops bpf_psi_verifier_ops = {
 	.get_func_proto = bpf_base_func_proto,
-	.is_valid_access = bpf_psi_ops_is_valid_access,
+	.is_valid_access = bpf_tracing_btf_ctx_access,
 };
 
 /* CFI stubs: the signatures the trampolines are checked against. */
@@ -362,10 +340,10 @@ static struct bpf_psi_ops __bpf_psi_ops = {
 	.handle_cgroup_offline = bpf_psi_ops__handle_cgroup_offline,
 };
 
+/* No check_member(): every handler runs in process context, may sleep. */
 static struct bpf_struct_ops bpf_psi_bpf_ops = {
 	.verifier_ops = &bpf_psi_verifier_ops,
 	.init = bpf_psi_ops_init,
-	.check_member = bpf_psi_ops_check_member,
 	.init_member = bpf_psi_ops_init_member,
 	.reg = bpf_psi_ops_reg,
 	.unreg = bpf_psi_ops_unreg,

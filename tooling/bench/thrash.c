@@ -2,13 +2,14 @@
 /*
  * thrash - one thrashing episode, timed, for the PSI reaction benchmark.
  *
- *   thrash CGROUP_DIR HIGH_MIB TIMEOUT_S
+ *   thrash CGROUP_DIR TIMEOUT_S
  *
  * Forks a child into CGROUP_DIR that allocates and touches anonymous
- * memory 1 MiB at a time, forever. When its allocation passes HIGH_MIB
- * (the cgroup's memory.high) it starts to thrash: it tells the parent,
- * which notes the time (CLOCK_MONOTONIC). The parent then waits for the
- * child's death, at most TIMEOUT_S seconds, and prints one line:
+ * memory 1 MiB at a time, forever. It starts to thrash when the cgroup
+ * first goes over memory.high: the parent watches the "high" count of the
+ * cgroup's memory.events (every 5 ms) and notes that moment
+ * (CLOCK_MONOTONIC). It then waits for the child's death, at most
+ * TIMEOUT_S seconds, and prints one line:
  *   killed MS      the child died by SIGKILL MS milliseconds after that
  *   alive S MIB    it still ran after S seconds, with MIB allocated
  * The child is killed in the second case.
@@ -35,7 +36,25 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void child(const char *cg, long high_mib, int report, int progress)
+/* The "high" count of @cg's memory.events, or -1. */
+static long high_events(const char *cg)
+{
+	char path[4096], key[64];
+	long v, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%63s %ld", key, &v) == 2) {
+		if (!strcmp(key, "high"))
+			ret = v;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static void child(const char *cg, int progress)
 {
 	char path[4096];
 	long mib;
@@ -55,44 +74,47 @@ static void child(const char *cg, long high_mib, int report, int progress)
 			_exit(2);
 		memset(p, 1, 1 << 20);
 		/* Non-blocking: a full pipe only loses progress reports. */
-		if (write(progress, &mib, sizeof(mib)) < 0 && mib == high_mib)
-			_exit(3);
-		if (mib == high_mib && write(report, "t", 1) != 1)
-			_exit(3);
+		if (write(progress, &mib, sizeof(mib)) < 0)
+			continue;
 	}
 }
 
 int main(int argc, char **argv)
 {
-	int rep[2], prog[2], pidfd, status;
-	long high, timeout, mib = 0, m;
+	int prog[2], pidfd, status;
+	long timeout, mib = 0, m;
 	double start;
 	pid_t pid;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: thrash CGROUP_DIR HIGH_MIB TIMEOUT_S\n");
+	if (argc != 3) {
+		fprintf(stderr, "usage: thrash CGROUP_DIR TIMEOUT_S\n");
 		return 2;
 	}
-	high = atol(argv[2]);
-	timeout = atol(argv[3]);
-	if (pipe(rep) || pipe2(prog, O_NONBLOCK))
+	timeout = atol(argv[2]);
+	if (high_events(argv[1]) != 0) {
+		fprintf(stderr, "thrash: %s: no memory.events, or not a fresh cgroup\n", argv[1]);
+		return 2;
+	}
+	if (pipe2(prog, O_NONBLOCK))
 		return 1;
 	pid = fork();
 	if (pid < 0)
 		return 1;
 	if (!pid) {
-		close(rep[0]);
 		close(prog[0]);
-		child(argv[1], high, rep[1], prog[1]);
+		child(argv[1], prog[1]);
 	}
-	close(rep[1]);
 	close(prog[1]);
-	if (read(rep[0], &m, 1) != 1) {
-		fprintf(stderr, "thrash: the child died before it reached memory.high\n");
-		return 1;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	while (high_events(argv[1]) == 0) {
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 5) > 0) {
+			fprintf(stderr, "thrash: the child died before memory.high\n");
+			return 1;
+		}
 	}
 	start = now_ms();
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
 		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 		int left = timeout * 1000 - (now_ms() - start);
