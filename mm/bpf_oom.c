@@ -536,9 +536,11 @@ BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
 
 /*
  * bpf_out_of_memory() sleeps and takes oom_lock: sleepable programs that
- * do not run under oom_lock. For now BPF_PROG_TYPE_SYSCALL programs (run by
- * a privileged agent through BPF_PROG_RUN); bpf_oom_ops handlers would
- * deadlock on oom_lock and are refused.
+ * do not run under oom_lock. Registered here for BPF_PROG_TYPE_SYSCALL
+ * programs (run by a privileged agent through BPF_PROG_RUN); other users
+ * register it with their own filter (kernel/sched/bpf_psi.c does for
+ * bpf_psi_ops). bpf_oom_ops handlers would deadlock on oom_lock and are
+ * refused.
  */
 static int bpf_oom_declare_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
