@@ -173,6 +173,74 @@ static struct oom_test kill_test = {
 
 REGISTER_OOM_TEST(&kill_test)
 
+/*
+ * The declared OOM goes to the memcg's bpf_oom_ops policy: oom_cgroup_aware
+ * on the parent, told to prefer the thrashing sub-cgroup, kills the
+ * thrashing task although the kernel would kill the larger idle one.
+ */
+static enum oom_test_status run_by_policy(void *ctx)
+{
+	struct ot_hog big = { .mib = 40 };
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "-c", t->hog_cg, NULL };
+	char a[300], b[300], line[512], want[64];
+	const char *ca_args[] = { "-i", "0", "-c", t->hog_cg, "--prefer", a, NULL };
+	struct ot_proc ca = { .out = -1, .err = -1 };
+	enum oom_test_status st;
+	int sig;
+
+	snprintf(a, sizeof(a), "%s/a", t->hog_cg);
+	snprintf(b, sizeof(b), "%s/b", t->hog_cg);
+	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !cg_write(t->hog_cg, "cgroup.subtree_control",
+						       "+memory") &&
+		  !mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
+	OT_ASSERT(!ot_spawn_hog(&t->calm, b, &big), "the idle 40 MiB task did not start");
+	OT_ASSERT(!cg_write(t->hog_cg, "memory.high", "48M") &&
+		  !cg_write(t->hog_cg, "memory.max", "1G"), "memory.high/max");
+	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
+	if (!st)
+		st = ot_loader_attached(&ca);
+	if (!st)
+		st = start_loader(t, args, 1);
+	if (!st) {
+		struct ot_hog grow = { .mib = 4, .grow = true };
+
+		if (ot_spawn_hog(&t->hog, a, &grow))
+			st = OOM_TEST_FAIL;
+	}
+	if (!st) {
+		sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+		if (sig != SIGKILL) {
+			ot_info("the thrashing task ended with %d", sig);
+			st = OOM_TEST_FAIL;
+		}
+	}
+	if (!st && !ot_proc_read_until(ca.out, "killed pid", line, sizeof(line), OT_TIMEOUT_MS)) {
+		ot_info("oom_cgroup_aware reported no kill");
+		st = OOM_TEST_FAIL;
+	}
+	ot_proc_kill(&ca);
+	if (st)
+		return st;
+	ot_info("%s", line);
+	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
+	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	OT_ASSERT(ot_alive(&t->calm), "the larger idle task died: the kernel chose");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "oom_kill");
+	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0, "memory.max reached");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test by_policy_test = {
+	.name = "psi_victim_by_memcg_policy",
+	.description = "the OOM declared for a thrashing memcg goes to its bpf_oom_ops policy (oom_cgroup_aware), which kills the thrashing task, not the larger idle one",
+	.setup = setup_psi,
+	.run = run_by_policy,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&by_policy_test)
+
 /* Pressure again inside the cool-down: no second kill until it ends. */
 static enum oom_test_status run_cooldown(void *ctx)
 {
