@@ -23,9 +23,13 @@
 #include "oom_test.h"
 #include "policy_util.h"
 #include "util.h"
+#include "psi_ops.h"
 #include "psi_deny.bpf.skel.h"
+#include "psi_ops.bpf.skel.h"
 
 #define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
+#define PSI_MEM		1		/* enum psi_res */
+#define BPF_PSI_FULL	(1U << 31)	/* include/linux/bpf_psi.h */
 
 struct psi {
 	char *top;		/* --children parent */
@@ -418,6 +422,118 @@ static enum oom_test_status run_bad_input(void *ctx)
 	}
 	return OOM_TEST_PASS;
 }
+
+/*
+ * Every refusal of bpf_psi_create_trigger(), from init(): bad resource,
+ * threshold or window, an unknown cgroup id. Only the good trigger exists.
+ */
+static enum oom_test_status run_refusals(void *ctx)
+{
+	struct psi *t = ctx;
+	long long cgid = ot_cgroup_id(t->top);
+	const struct {
+		unsigned long long cgid;
+		unsigned int resource, threshold_us, window_us;
+		int ret;
+		const char *what;
+	} c[] = {
+		{ cgid, PSI_MEM | BPF_PSI_FULL, 100000, 1000000, 0, "a good trigger" },
+		{ cgid, 9, 100000, 1000000, -EINVAL, "resource 9" },
+		{ cgid, PSI_MEM, 0, 1000000, -EINVAL, "threshold 0" },
+		{ cgid, PSI_MEM, 2000000, 1000000, -EINVAL, "threshold above the window" },
+		{ cgid, PSI_MEM, 100000, 0, -EINVAL, "window 0" },
+		{ cgid, PSI_MEM, 100000, 20000000, -EINVAL, "window 20 s" },
+		{ 1ULL << 40, PSI_MEM, 100000, 1000000, -ENOENT, "no such cgroup" },
+	};
+	struct bpf_link *link;
+	struct psi_ops *skel;
+	unsigned int i;
+	int n, att;
+
+	skel = psi_ops__open_and_load();
+	OT_ASSERT(skel, "cannot load psi_ops.bpf.o");
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		skel->bss->cases[i].cgid = c[i].cgid;
+		skel->bss->cases[i].resource = c[i].resource;
+		skel->bss->cases[i].threshold_us = c[i].threshold_us;
+		skel->bss->cases[i].window_us = c[i].window_us;
+		skel->bss->cases[i].ret = 1;
+	}
+	skel->bss->nr_cases = i;
+	link = bpf_map__attach_struct_ops(skel->maps.psi_test_ops);
+	if (!link) {
+		psi_ops__destroy(skel);
+		OT_FAIL("attach: %s", strerror(errno));
+	}
+	n = psi_listed(cgid, &att);
+	bpf_link__destroy(link);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (skel->bss->cases[i].ret != c[i].ret) {
+			ot_info("%s: %d, expected %d", c[i].what, skel->bss->cases[i].ret, c[i].ret);
+			psi_ops__destroy(skel);
+			return OOM_TEST_FAIL;
+		}
+	}
+	psi_ops__destroy(skel);
+	OT_ASSERT(n == 1 && att == 1, "while attached: %d triggers, %d attachments", n, att);
+	n = psi_listed(cgid, &att);
+	OT_ASSERT(n == 0 && att == 0, "after detach: %d triggers, %d attachments", n, att);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test refusals_test = {
+	.name = "psi_trigger_refusals",
+	.description = "bpf_psi_create_trigger() refuses a bad resource, threshold, window or cgroup id; only the good trigger is listed, and detach drops it",
+	.setup = setup_psi,
+	.run = run_refusals,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&refusals_test)
+
+/* init() failing fails the attach, and leaves nothing behind. */
+static enum oom_test_status run_init_fails(void *ctx)
+{
+	struct psi *t = ctx;
+	long long cgid = ot_cgroup_id(t->top);
+	struct bpf_link *link;
+	struct psi_ops *skel;
+	int n, att, err, first, second;
+
+	skel = psi_ops__open_and_load();
+	OT_ASSERT(skel, "cannot load psi_ops.bpf.o");
+	skel->bss->cases[0].cgid = cgid;
+	skel->bss->cases[0].resource = PSI_MEM;
+	skel->bss->cases[0].threshold_us = 100000;
+	skel->bss->cases[0].window_us = 1000000;
+	skel->bss->cases[1] = skel->bss->cases[0];
+	skel->bss->cases[1].cgid = 1ULL << 40;
+	skel->bss->nr_cases = 2;
+	skel->bss->fail_init = 1;
+	link = bpf_map__attach_struct_ops(skel->maps.psi_test_ops);
+	err = errno;
+	n = psi_listed(cgid, &att);
+	bpf_link__destroy(link);
+	first = skel->bss->cases[0].ret;
+	second = skel->bss->cases[1].ret;
+	psi_ops__destroy(skel);
+	OT_ASSERT(!link && err == ENOENT, "attach with init() failing: %s",
+		  link ? "attached" : strerror(err));
+	OT_ASSERT(first == 0 && second == -ENOENT, "init() created %d, %d", first, second);
+	OT_ASSERT(n == 0 && att == 0, "after the failed attach: %d triggers, %d attachments",
+		  n, att);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test init_fails_test = {
+	.name = "psi_init_failure_fails_attach",
+	.description = "when init() returns an error the attach fails with it, and the trigger init() had created is gone",
+	.setup = setup_psi,
+	.run = run_init_fails,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&init_fails_test)
 
 static struct oom_test bad_input_test = {
 	.name = "psi_bad_input",
