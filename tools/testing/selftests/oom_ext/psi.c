@@ -370,6 +370,46 @@ static struct oom_test removed_test = {
 
 REGISTER_OOM_TEST(&removed_test)
 
+/* The loader exits, detached, once every cgroup it was given is gone. */
+static enum oom_test_status run_all_gone(void *ctx)
+{
+	struct psi *t = ctx;
+	const char *args[] = { "-i", "0", "-c", t->hog_cg, "--children", t->calm_cg, NULL };
+	enum oom_test_status st;
+	char line[512];
+	int n, att;
+
+	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !mkdir(t->calm_cg, 0755), "mkdir: %s",
+		  strerror(errno));
+	if ((st = start_loader(t, args, 1)))
+		return st;
+	OT_ASSERT(!rmdir(t->hog_cg), "rmdir hog: %s", strerror(errno));
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/hog was removed", line, sizeof(line),
+				     OT_TIMEOUT_MS), "hog's removal not reported");
+	n = psi_listed(0, &att);
+	OT_ASSERT(att == 1, "the loader detached with --children %s still there", t->calm_cg);
+	OT_ASSERT(!rmdir(t->calm_cg), "rmdir calm: %s", strerror(errno));
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "is gone", line, sizeof(line), OT_TIMEOUT_MS),
+		  "no exit message");
+	ot_info("%s", line);
+	OT_ASSERT(ot_proc_wait(&t->loader, OT_TIMEOUT_MS) == 0, "the loader did not exit");
+	OT_ASSERT(WIFEXITED(t->loader.status) && !WEXITSTATUS(t->loader.status),
+		  "loader exit status %d", t->loader.status);
+	n = psi_listed(0, &att);
+	OT_ASSERT(n == 0 && att == 0, "after exit: %d triggers, %d attachments", n, att);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test all_gone_test = {
+	.name = "psi_loader_exits_when_cgroups_gone",
+	.description = "oom_psi_proactive exits and detaches once every cgroup given with -c and --children is removed, not before",
+	.setup = setup_psi,
+	.run = run_all_gone,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&all_gone_test)
+
 /* Only bpf_psi_ops programs may create PSI triggers. */
 static enum oom_test_status run_deny(void *ctx)
 {
