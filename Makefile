@@ -5,12 +5,15 @@
 OUT	?= $(CURDIR)/out
 TREE	?= $(OUT)/linux
 SERIES	?= $(OUT)/series
+DEBUG_TREE ?= $(OUT)/linux-debug
+STRESS_N ?= 1000
 T	?=
 CMD	?=
 
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
-.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi clean
+.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi clean \
+	kernel-debug test-debug stress
 
 help:
 	@echo "oom_ext targets (TREE=$(TREE)):"
@@ -20,6 +23,9 @@ help:
 	@echo "  selftests  kernel, then build tools/oom_ext and tools/testing/selftests/oom_ext in TREE"
 	@echo "  test       selftests, then run them in a VM; ends with 'N passed, N failed'"
 	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
+	@echo "  test-debug the same tests on a lockdep + KASAN + kmemleak kernel (DEBUG_TREE);"
+	@echo "             any report fails the run (cold: about 25 min, then about 10 min)"
+	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 30 min)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
@@ -42,6 +48,16 @@ selftests: kernel
 
 test: deps selftests
 	@tooling/test.sh $(TREE) $(T)
+
+kernel-debug: deps
+	@tooling/tree.sh $(DEBUG_TREE)
+	@OOM_EXT_EXTRA_CONFIG=$(CURDIR)/tooling/debug.config tooling/kernel.sh $(DEBUG_TREE)
+
+test-debug: deps selftests kernel-debug
+	@VM_KERNEL=$(DEBUG_TREE)/arch/x86/boot/bzImage OOM_EXT_DEBUG=1 tooling/test.sh $(TREE) $(T)
+
+stress: deps selftests
+	@OOM_EXT_STRESS_N=$(STRESS_N) tooling/test.sh $(TREE) stress_
 
 demo: deps selftests
 	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh

@@ -22,6 +22,11 @@
  *   may sleep. unreg() clears the pointer and waits for an SRCU grace period
  *   before it frees the attachment, so a detach during an OOM waits for
  *   running handlers and no handler runs after unreg() returns.
+ * - Handlers run in the allocating task with oom_lock held, between
+ *   pagefault_disable() and pagefault_enable(): a page fault there could
+ *   charge memory, enter the OOM path again and wait for oom_lock forever.
+ *   Helpers that fault on user memory are not offered (bpf_oom_func_proto());
+ *   kfuncs that copy from user memory get -EFAULT instead of faulting.
  * - Memcg offline (rmdir) clears memcg->bpf_oom under bpf_oom_mutex and hands
  *   the detach of the link to a work item. It must not detach inline: the
  *   offline callback runs under cgroup_mutex, and the link detach takes the
@@ -34,14 +39,18 @@
 #include <linux/bpf_oom.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/oom.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -63,15 +72,25 @@ struct bpf_oom {
 	atomic64_t handled;
 	atomic64_t false_claims;
 	atomic64_t kills;
+	/* oom_lock: since when an exiting, reaped victim holds the domain */
+	unsigned long exit_wait_since;
 	char name[BPF_OOM_NAME_MAX_LEN];
 };
+
+/* How long an exiting victim with MMF_OOM_SKIP may hold up a domain. */
+#define BPF_OOM_EXIT_GRACE	HZ
 
 static DEFINE_MUTEX(bpf_oom_mutex);
 static LIST_HEAD(bpf_oom_list);
 DEFINE_STATIC_SRCU(bpf_oom_srcu);
 static atomic_t bpf_oom_nr_attached = ATOMIC_INIT(0);
 
-/* Calls one policy; true if it handled the OOM and memory was freed. */
+/*
+ * Calls one policy; true if it killed a task, which ends the walk. A kill
+ * counts whatever the handler returns: a handler that kills and then
+ * passes would otherwise let the policies above it, then the kernel, kill
+ * again for the same OOM. BPF_OOM_HANDLED without a kill is a false claim.
+ */
 static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
 {
 	enum bpf_oom_result ret;
@@ -83,13 +102,14 @@ static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
 	oc->bpf_memory_freed = false;
 	oc->bpf_oom = bo;
 	atomic64_inc(&bo->calls);
+	pagefault_disable();
 	ret = bo->ops->handle_out_of_memory(oc, bo->cgrp);
+	pagefault_enable();
 	oc->bpf_oom = NULL;
 
-	if (ret != BPF_OOM_HANDLED)
-		return false;
 	if (!oc->bpf_memory_freed) {
-		atomic64_inc(&bo->false_claims);
+		if (ret == BPF_OOM_HANDLED)
+			atomic64_inc(&bo->false_claims);
 		return false;
 	}
 	atomic64_inc(&bo->handled);
@@ -114,23 +134,33 @@ static bool bpf_oom_memcg_has_room(struct oom_control *oc)
 
 /*
  * Is an earlier OOM victim in the domain still releasing its memory? Then
- * the OOM is about to resolve and nobody may kill more, which is what
- * select_bad_process() concludes too when it meets such a victim. Unlike
- * its walk, this one includes exiting tasks (CSS_TASK_ITER_WITH_DEAD), and
- * an exiting victim counts until exit_mm() has dropped its memory
- * (TIF_MEMDIE) even after exit_mmap() set MMF_OOM_SKIP: policies are slow
- * enough to otherwise land in that window and kill a second task for an OOM
- * the first kill is resolving. A victim that is not exiting and that the
- * reaper gave up on (MMF_OOM_SKIP) does not count, as in the kernel.
+ * the OOM is about to resolve and nobody may kill more. The rule is
+ * oom_evaluate_task()'s: a victim counts until its mm has MMF_OOM_SKIP,
+ * which the OOM reaper sets when it has reaped the mm or given up on it.
+ *
+ * One refinement: exit_mmap() sets MMF_OOM_SKIP after unmapping but before
+ * free_pgtables() and tlb_finish_mmu() free and uncharge what it unmapped.
+ * A sleeping handler easily lands in that window and kills a second task.
+ * So an exiting victim with MMF_OOM_SKIP still counts, for at most
+ * BPF_OOM_EXIT_GRACE from when dispatch first met one in this domain
+ * (@bo, the first policy on the path, keeps the time under oom_lock). A
+ * victim that cannot finish exiting (exit_aio() on I/O that never
+ * completes, mmap_lock) then stops counting: it holds the domain up for
+ * the reaper's delay plus the grace, never for good.
+ *
+ * The walk includes exiting tasks (CSS_TASK_ITER_WITH_DEAD), which
+ * select_bad_process() does not see.
  */
-static bool bpf_oom_victim_pending(struct oom_control *oc)
+static bool bpf_oom_victim_pending(struct oom_control *oc, struct bpf_oom *bo)
 {
 	struct mem_cgroup *root = oc->memcg ?: root_mem_cgroup;
 	struct mem_cgroup *iter;
+	bool exiting = false;
 
-	/* Every such victim has TIF_MEMDIE and is counted: the common case. */
+	lockdep_assert_held(&oom_lock);
+	/* Every victim has TIF_MEMDIE and is counted: the common case. */
 	if (!oom_victims_pending())
-		return false;
+		goto none;
 
 	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
 	     iter = mem_cgroup_iter(root, iter, NULL)) {
@@ -139,16 +169,27 @@ static bool bpf_oom_victim_pending(struct oom_control *oc)
 		bool pending = false;
 
 		css_task_iter_start(&iter->css, CSS_TASK_ITER_WITH_DEAD, &it);
-		while (!pending && (task = css_task_iter_next(&it)))
-			pending = test_tsk_thread_flag(task, TIF_MEMDIE) &&
-				  ((task->flags & PF_EXITING) ||
-				   !mm_flags_test(MMF_OOM_SKIP, task->signal->oom_mm));
+		while (!pending && (task = css_task_iter_next(&it))) {
+			if (!test_tsk_thread_flag(task, TIF_MEMDIE))
+				continue;
+			if (!mm_flags_test(MMF_OOM_SKIP, task->signal->oom_mm))
+				pending = true;
+			else if (task->flags & PF_EXITING)
+				exiting = true;
+		}
 		css_task_iter_end(&it);
 		if (pending) {
 			mem_cgroup_iter_break(root, iter);
 			return true;
 		}
 	}
+	if (exiting) {
+		if (!bo->exit_wait_since)
+			bo->exit_wait_since = jiffies ?: 1;
+		return time_before(jiffies, bo->exit_wait_since + BPF_OOM_EXIT_GRACE);
+	}
+none:
+	bo->exit_wait_since = 0;
 	return false;
 }
 
@@ -157,14 +198,19 @@ static bool bpf_oom_victim_pending(struct oom_control *oc)
  * @oc: the OOM being handled; oom_lock is held
  *
  * Calls the policy attached to the OOMing memcg, then those of its
- * ancestors up to the root, until one returns %BPF_OOM_HANDLED having freed
- * memory. A global OOM consults only the root cgroup's policy. While an
- * earlier victim in the domain is still exiting, no policy is called: the
- * OOM is treated as handled and the allocation retries, as the kernel's own
- * victim selection does.
+ * ancestors up to the root, until one kills a task. A global OOM consults
+ * only the root cgroup's policy. While an earlier victim in the domain is
+ * still exiting, no policy is called and oc->chosen is set to -1, as
+ * select_bad_process() does: the OOM counts as handled and the allocation
+ * retries.
  *
- * Return: true if a policy handled the OOM, if a victim is still exiting or
- * if memory became available while the policies ran; false to let the
+ * After every policy passed, an OOM from a failed charge is also treated
+ * as handled if the memcg has room again (handlers may sleep, and an
+ * earlier victim may have finished meanwhile). A declared OOM
+ * (bpf_out_of_memory()) has room by definition and skips that check.
+ *
+ * Return: true if a policy killed a task, a victim is still exiting, or
+ * memory became available while the policies ran; false to let the
  * kernel act.
  */
 bool bpf_oom_handle(struct oom_control *oc)
@@ -178,7 +224,8 @@ bool bpf_oom_handle(struct oom_control *oc)
 
 	/*
 	 * The memcgs on the path are pinned: oc->memcg by the charge that is
-	 * failing, each ancestor by its child.
+	 * failing (or by bpf_out_of_memory()'s caller), each ancestor by its
+	 * child.
 	 */
 	idx = srcu_read_lock(&bpf_oom_srcu);
 	for (memcg = oc->memcg ?: root_mem_cgroup; memcg;
@@ -192,7 +239,8 @@ bool bpf_oom_handle(struct oom_control *oc)
 		 * victim; the others stay exactly the kernel's. A sysrq OOM
 		 * (order -1) kills regardless, as in select_bad_process().
 		 */
-		if (!called && oc->order >= 0 && bpf_oom_victim_pending(oc)) {
+		if (!called && oc->order >= 0 && bpf_oom_victim_pending(oc, bo)) {
+			oc->chosen = (void *)-1UL;
 			handled = true;
 			break;
 		}
@@ -203,7 +251,9 @@ bool bpf_oom_handle(struct oom_control *oc)
 		}
 	}
 	srcu_read_unlock(&bpf_oom_srcu, idx);
-	return handled || (called && bpf_oom_memcg_has_room(oc));
+	if (handled)
+		return true;
+	return called && !bpf_oom_declared(oc) && bpf_oom_memcg_has_room(oc);
 }
 
 static void bpf_oom_hup_workfn(struct work_struct *work)
@@ -260,6 +310,14 @@ static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 	/* Legacy registration has no link, so nothing to own the policy. */
 	if (!link)
 		return -EOPNOTSUPP;
+	/*
+	 * A policy decides what dies in a whole hierarchy: it takes what the
+	 * kernel's other system-wide policy hooks take (sched_ext does the
+	 * same), not only the CAP_BPF of a struct_ops load. Called from
+	 * BPF_LINK_CREATE, in the attaching task.
+	 */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (mem_cgroup_disabled())
 		return -EOPNOTSUPP;
 	cgrp = bpf_struct_ops_link_cgroup(link);
@@ -365,8 +423,24 @@ static int bpf_oom_ops_init(struct btf *btf)
 	return 0;
 }
 
+/*
+ * Handlers run under oom_lock in the allocating task (see the head of this
+ * file): helpers that may fault on user memory are not offered.
+ */
+static const struct bpf_func_proto *
+bpf_oom_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
+{
+	switch (func_id) {
+	case BPF_FUNC_copy_from_user:
+	case BPF_FUNC_copy_from_user_task:
+		return NULL;
+	default:
+		return bpf_base_func_proto(func_id, prog);
+	}
+}
+
 static const struct bpf_verifier_ops bpf_oom_verifier_ops = {
-	.get_func_proto = bpf_base_func_proto,
+	.get_func_proto = bpf_oom_func_proto,
 	.is_valid_access = bpf_tracing_btf_ctx_access,
 };
 
@@ -404,15 +478,25 @@ __bpf_kfunc_start_defs();
  *
  * Kills @task as the kernel OOM killer would: OOM report, SIGKILL, the OOM
  * reaper, the global and memcg oom_kill counters, and the whole memcg if
- * memory.oom.group asks for it. A victim that is already exiting is not
- * killed again but given access to reserves. On success the call counts as
- * progress (oom_control::bpf_memory_freed).
+ * memory.oom.group asks for it. A task that is already exiting is not
+ * killed again but marked as the victim, as the kernel does. On success the
+ * call counts as progress (oom_control::bpf_memory_freed) and ends the
+ * walk up the hierarchy, whatever the handler then returns.
  *
- * Return: 0 on success; -EPERM for init, kernel threads and tasks with
- * oom_score_adj == OOM_SCORE_ADJ_MIN (the administrator's protection wins
- * over any policy); -EINVAL for a task outside the OOM domain (for a memcg
- * OOM, a task not in oc->memcg or below it); -ESRCH for a task without
- * memory. Nothing is killed on error.
+ * Refusals follow oom_badness(): a task that the kernel would never choose
+ * is refused too, so that a policy cannot make every OOM "handled" with
+ * nothing freed.
+ *
+ * Context: a bpf_oom_ops handler, under oom_lock; may sleep.
+ * Return: 0 on success. Nothing is killed on error:
+ * -EPERM for init, kernel threads and tasks with oom_score_adj ==
+ * OOM_SCORE_ADJ_MIN (the administrator's protection wins over any policy);
+ * -EALREADY for a task that already is an OOM victim (wait for it instead);
+ * -EINVAL for a task outside the OOM domain (for a memcg OOM, a task not in
+ * oc->memcg or below it);
+ * -ESRCH for a task that has no memory left to free: it has no mm, or its
+ * mm has MMF_OOM_SKIP (reaped, or given up on by the OOM reaper);
+ * -EBUSY for a vfork child, whose mm is its parent's.
  */
 __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 				     struct task_struct *task,
@@ -421,11 +505,14 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 	struct bpf_oom *bo = oc->bpf_oom;
 	struct task_struct *p;
 	bool in_domain;
+	int err = 0;
 
 	if (is_global_init(task) || (task->flags & PF_KTHREAD))
 		return -EPERM;
 	if (READ_ONCE(task->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
 		return -EPERM;
+	if (tsk_is_oom_victim(task))
+		return -EALREADY;
 
 	if (oc->memcg) {
 		rcu_read_lock();
@@ -441,11 +528,17 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 	p = find_lock_task_mm(task);
 	if (!p)
 		return -ESRCH;
+	if (mm_flags_test(MMF_OOM_SKIP, p->mm))
+		err = -ESRCH;
+	else if (in_vfork(p))
+		err = -EBUSY;
 	task_unlock(p);
+	if (err)
+		return err;
 
 	if (bo)
-		pr_warn("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
-			bo->name, cgroup_id(bo->cgrp));
+		pr_warn_ratelimited("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
+				    bo->name, cgroup_id(bo->cgrp));
 	/* oom_kill_process() consumes this reference. */
 	get_task_struct(task);
 	oc->chosen = task;
@@ -459,21 +552,25 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 }
 
 /**
- * bpf_task_is_oom_victim - has the OOM killer already picked this task?
+ * bpf_task_is_oom_victim - is this task an OOM victim still releasing memory?
  * @task: the task
  *
- * A handler that finds a victim still exiting should return %BPF_OOM_PASS:
- * the kernel then waits for that victim instead of killing more.
+ * A handler that finds such a victim should return %BPF_OOM_PASS: the
+ * kernel then waits for that victim instead of killing more. A victim
+ * whose mm the OOM reaper has already reaped or given up on
+ * (MMF_OOM_SKIP) does not count, as in oom_evaluate_task(): it may be
+ * stuck for good, and waiting for it would stall every later OOM.
+ * bpf_oom_kill_process() refuses it all the same (-EALREADY).
  *
- * The result is an int, not a bool: x86-64 returns a bool in %al and leaves
- * the rest of %rax undefined, while BPF programs test at least 32 bits of
- * R0, and the JIT does not zero-extend kfunc return values.
- *
- * Return: 1 if @task is an OOM victim, 0 otherwise.
+ * Return: true if @task's process is an OOM victim whose mm still has
+ * memory to free.
  */
-__bpf_kfunc int bpf_task_is_oom_victim(struct task_struct *task)
+__bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
 {
-	return tsk_is_oom_victim(task) ? 1 : 0;
+	/* Set once when the process is chosen, pinned until it is freed. */
+	struct mm_struct *mm = READ_ONCE(task->signal->oom_mm);
+
+	return mm && !mm_flags_test(MMF_OOM_SKIP, mm);
 }
 
 /**
@@ -488,16 +585,21 @@ __bpf_kfunc int bpf_task_is_oom_victim(struct task_struct *task)
  * Runs out_of_memory() as a failed allocation in @memcg__nullable would:
  * the BPF policies attached on the path first, then the kernel's own
  * selection. The constraint and the total pages are computed as usual, so
- * badness scores are sound. The OOM report says that BPF declared the OOM;
- * oom_kill_allocating_task never applies, since the caller did not
- * allocate. Not callable from bpf_oom_ops programs, which already run
- * under oom_lock.
+ * badness scores are sound. The OOM report says that BPF declared the OOM.
+ * A declared OOM is not an allocation that cannot proceed, so it is treated
+ * like a sysrq-f OOM: panic_on_oom does not apply, nor does the "System is
+ * deadlocked on memory" panic when nothing can be killed, nor
+ * oom_kill_allocating_task, and the caller is never marked as a victim.
+ * Not callable from bpf_oom_ops programs, which already run under
+ * oom_lock.
  *
- * Return: 1 if the OOM was handled (a task was killed, or an earlier
- * victim is still exiting), 0 if nothing could be killed, -EINVAL for
- * unknown @flags or a bad @order, -EBUSY if oom_lock is taken and
- * %BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK was not given, -EINTR if a fatal signal
- * interrupted the wait.
+ * Context: process context, may sleep; takes oom_lock.
+ * Return: 1 if a task was killed (or, as the kernel does, an exiting task
+ * was made the victim), 0 if nothing could be killed, -EAGAIN if nothing
+ * was killed because an earlier OOM victim in the domain is still exiting,
+ * -EINVAL for unknown @flags or a bad @order, -EBUSY if oom_lock is taken
+ * and %BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK was not given, -EINTR if a fatal
+ * signal interrupted the wait.
  */
 __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 				  u64 flags)
@@ -525,6 +627,9 @@ __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 	}
 	handled = out_of_memory(&oc);
 	mutex_unlock(&oom_lock);
+	/* select_bad_process() and bpf_oom_handle() say "wait" this way. */
+	if (oc.chosen == (void *)-1UL)
+		return -EAGAIN;
 	return handled ? 1 : 0;
 }
 
@@ -556,7 +661,7 @@ static const struct btf_kfunc_id_set bpf_oom_declare_kfunc_set = {
 };
 
 BTF_KFUNCS_START(bpf_oom_kfuncs)
-BTF_ID_FLAGS(func, bpf_oom_kill_process)
+BTF_ID_FLAGS(func, bpf_oom_kill_process, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_task_is_oom_victim)
 BTF_KFUNCS_END(bpf_oom_kfuncs)
 

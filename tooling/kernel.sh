@@ -5,11 +5,16 @@
 # in the tree, so a one-file edit rebuilds in about a minute. Uses ccache.
 #
 #   tooling/kernel.sh TREE_DIR
+#
+# OOM_EXT_EXTRA_CONFIG names more fragments (space-separated paths), merged
+# last: `make test-debug` builds its own tree with tooling/debug.config.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:?usage: kernel.sh TREE_DIR}
 frags=("$top/tooling/vm.config" "$top/tools/testing/selftests/oom_ext/config")
+# shellcheck disable=SC2206
+[ -n "${OOM_EXT_EXTRA_CONFIG:-}" ] && frags+=($OOM_EXT_EXTRA_CONFIG)
 jobs=${JOBS:-$(nproc)}
 
 cc=gcc

@@ -7,7 +7,9 @@
 #   tooling/vm.sh TREE_DIR -- CMD...    run CMD, exit with its status
 #
 # Environment: VM_MEM (default 2G), VM_CPUS (2), VM_TIMEOUT seconds for a
-# command run (default 1800), OOM_EXT_ACCEL=kvm|tcg to skip the KVM probe.
+# command run (default 1800), OOM_EXT_ACCEL=kvm|tcg to skip the KVM probe,
+# VM_KERNEL to boot another bzImage (the debug kernel) with TREE's tools,
+# VM_APPEND for more kernel parameters.
 #
 # KVM is used only if a probe boot prints the kernel banner within a few
 # seconds: on some hosts /dev/kvm exists but a KVM guest hangs silently.
@@ -18,7 +20,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=$(cd "${1:?usage: vm.sh TREE_DIR [-- CMD...]}" && pwd)
 shift
-bzimage=$tree/arch/x86/boot/bzImage
+bzimage=${VM_KERNEL:-$tree/arch/x86/boot/bzImage}
 cache=${OOM_EXT_CACHE:-$HOME/.cache/oom_ext}
 mem=${VM_MEM:-2G}
 cpus=${VM_CPUS:-2}
@@ -69,6 +71,7 @@ fi
 
 opts=(--run "$bzimage" --memory "$mem" --cpus "$cpus" --cwd "$top"
       --append "panic=-1")
+[ -n "${VM_APPEND:-}" ] && opts+=(--append "$VM_APPEND")
 [ "$accel" = kvm ] || opts+=(--disable-kvm)
 
 if [ "${1:-}" != "--" ]; then

@@ -8,23 +8,25 @@
 
 #include <linux/types.h>
 #include <linux/oom.h>
+#include <uapi/linux/bpf_oom.h>
 
 struct cgroup;
 struct mem_cgroup;
 
 #define BPF_OOM_NAME_MAX_LEN	64
 
-/* bpf_out_of_memory() flags */
-#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)
 
 /**
  * enum bpf_oom_result - what a bpf_oom_ops handler returns
- * @BPF_OOM_PASS: not handled; the next policy up the hierarchy, then the
- *	in-kernel OOM killer, runs.
+ * @BPF_OOM_PASS: the handler killed nothing; the next policy up the
+ *	hierarchy, then the in-kernel OOM killer, runs.
  * @BPF_OOM_HANDLED: the handler freed memory with a kfunc such as
- *	bpf_oom_kill_process(). The kernel believes this only if a kfunc set
- *	oom_control::bpf_memory_freed during the call; otherwise the claim is
- *	counted as false and the walk goes on.
+ *	bpf_oom_kill_process().
+ *
+ * The kernel believes what the kfuncs did, not the return value: a call in
+ * which a kfunc freed memory (oom_control::bpf_memory_freed) ends the walk,
+ * whatever the handler returns; %BPF_OOM_HANDLED from a call that freed
+ * nothing is counted as a false claim and the walk goes on.
  */
 enum bpf_oom_result {
 	BPF_OOM_PASS = 0,
@@ -35,7 +37,9 @@ enum bpf_oom_result {
  * struct bpf_oom_ops - a BPF OOM policy
  * @handle_out_of_memory: called under oom_lock for an OOM in the cgroup the
  *	policy is attached to or below it (for the root: every OOM). @cgrp is
- *	that attach cgroup. May sleep. Returns an enum bpf_oom_result.
+ *	that attach cgroup. Runs in the allocating task with page faults
+ *	disabled; must not wait for anything that may allocate memory.
+ *	Returns an enum bpf_oom_result.
  * @name: shown in the OOM report and in the debugfs listing; an empty name
  *	becomes "bpf_oom".
  *

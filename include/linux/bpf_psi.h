@@ -6,13 +6,11 @@
 #ifndef _LINUX_BPF_PSI_H
 #define _LINUX_BPF_PSI_H
 
-#include <linux/bits.h>
 #include <linux/psi_types.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <uapi/linux/bpf_psi.h>
 
-/* Or'ed into bpf_psi_create_trigger()'s resource: watch "full" stalls. */
-#define BPF_PSI_FULL		BIT(31)
 
 #define BPF_PSI_NAME_MAX	64
 

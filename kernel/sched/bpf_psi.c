@@ -36,17 +36,35 @@
  *   seen by the reaping that the removal queued.
  * - No handler runs before init() has returned: the events work waits for
  *   ->started, and trigger events that fire earlier are dropped.
+ * - An attachment sees the cgroups of the attaching task's cgroup namespace
+ *   and no others, from init() and from the handlers alike: ->root is that
+ *   namespace's root, pinned until teardown. Handlers run from a kworker,
+ *   whose own namespace is the initial one, so the check cannot rely on
+ *   current.
+ * - init() runs in reg(), under the struct_ops update_mutex. It is bounded
+ *   like any BPF program, and running it there is what lets a failing
+ *   init() fail the attach; the mutex serialises struct_ops attaches, not
+ *   OOM handling or PSI events.
  */
 #include <linux/bpf.h>
 #include <linux/bpf_psi.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
+#include <linux/nsproxy.h>
 #include <linux/psi.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+
+/*
+ * Limits per attachment: a trigger costs a PSI poll slot and a work item,
+ * and the smallest window sets how often the PSI poll thread wakes up.
+ */
+#define BPF_PSI_MAX_TRIGGERS		4096
+#define BPF_PSI_MIN_WINDOW_US		100000
 
 /* A cgroup creation or removal, queued for an attachment's handlers. */
 struct bpf_psi_cgroup_event {
@@ -59,9 +77,11 @@ struct bpf_psi {
 	struct bpf_psi_ops *ops;
 	struct bpf_link *link;
 	struct list_head node;		/* on bpf_psi_list */
+	struct cgroup *root;		/* attacher's cgroup ns root; a reference */
 
-	struct mutex lock;		/* protects triggers and dying */
+	struct mutex lock;		/* protects triggers, nr_triggers, dying */
 	struct list_head triggers;
+	unsigned int nr_triggers;
 	bool dying;
 	bool started;			/* init() returned; see smp_*() */
 
@@ -117,8 +137,10 @@ static void bpf_psi_reap(struct bpf_psi *bp)
 
 	mutex_lock(&bp->lock);
 	list_for_each_entry_safe(bt, tmp, &bp->triggers, node) {
-		if (cgroup_is_dead(bt->cgrp))
+		if (cgroup_is_dead(bt->cgrp)) {
 			list_move(&bt->node, &dead);
+			bp->nr_triggers--;
+		}
 	}
 	mutex_unlock(&bp->lock);
 
@@ -154,7 +176,8 @@ static void bpf_psi_events_workfn(struct work_struct *work)
 			 */
 			cgroup_lock();
 			cgroup_unlock();
-			if (bp->ops->handle_cgroup_online)
+			/* A failed mkdir, or a quick rmdir: no longer online. */
+			if (bp->ops->handle_cgroup_online && !cgroup_is_dead(ev->cgrp))
 				bp->ops->handle_cgroup_online(bp, ev->cgrp);
 			cgroup_put(ev->cgrp);
 		} else {
@@ -183,8 +206,16 @@ static int bpf_psi_cgroup_notify(struct notifier_block *nb,
 	if (!cgroup_on_dfl(cgrp))
 		return NOTIFY_DONE;
 
+	/*
+	 * The cgroup is referenced by the caller for the whole notification;
+	 * an event that outlives it holds its own reference. If mkdir fails
+	 * after the ONLINE notification, the cgroup is destroyed and the
+	 * events work sees it dead.
+	 */
 	mutex_lock(&bpf_psi_list_lock);
 	list_for_each_entry(bp, &bpf_psi_list, node) {
+		if (!cgroup_is_descendant(cgrp, bp->root))
+			continue;
 		ev = kzalloc_obj(*ev);
 		if (ev) {
 			ev->cgroup_id = cgroup_id(cgrp);
@@ -228,6 +259,7 @@ static void bpf_psi_teardown(struct bpf_psi *bp)
 			cgroup_put(ev->cgrp);
 		kfree(ev);
 	}
+	cgroup_put(bp->root);
 	kfree(bp);
 }
 
@@ -237,11 +269,21 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 	struct bpf_psi *bp;
 	int err;
 
+	/* Legacy registration has no link, so nothing to own the triggers. */
+	if (!link)
+		return -EOPNOTSUPP;
+	/* As for bpf_oom_ops: a policy that may declare OOMs. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
 	bp = kzalloc_obj(*bp);
 	if (!bp)
 		return -ENOMEM;
 	bp->ops = ops;
 	bp->link = link;
+	/* Called from BPF_LINK_CREATE: current is the attaching task. */
+	bp->root = current->nsproxy->cgroup_ns->root_cset->dfl_cgrp;
+	cgroup_get(bp->root);
 	mutex_init(&bp->lock);
 	INIT_LIST_HEAD(&bp->triggers);
 	spin_lock_init(&bp->events_lock);
@@ -357,11 +399,12 @@ __bpf_kfunc_start_defs();
 /**
  * bpf_psi_create_trigger - Create a PSI trigger owned by a bpf_psi_ops
  * @bpf_psi: the attachment, as passed to its handlers
- * @cgroup_id: cgroup to watch (cgroup2; the root cgroup for system-wide)
+ * @cgroup_id: cgroup to watch (cgroup2; the root cgroup for system-wide),
+ *	in the cgroup namespace of the task that attached @bpf_psi
  * @resource: PSI_IO, PSI_MEM, PSI_CPU or PSI_IRQ, or'ed with BPF_PSI_FULL
  *	to watch "full" rather than "some" stalls
  * @threshold_us: stall time within a window that generates an event
- * @window_us: window, 1 to 10000000 us, as for a privileged pressure file
+ * @window_us: window, 100000 to 10000000 us
  *
  * When the stall time of @cgroup_id grows by @threshold_us within
  * @window_us, handle_psi_event() runs, from a workqueue, at most once per
@@ -370,8 +413,11 @@ __bpf_kfunc_start_defs();
  *
  * Context: Process context, may sleep (may start the PSI poll thread).
  * Return: 0 on success; -EINVAL for bad parameters; -ENOENT if no cgroup2
- * cgroup has @cgroup_id; -ENODEV if the cgroup is being removed or the
- * attachment is being detached; -EOPNOTSUPP if PSI is disabled; -ENOMEM.
+ * cgroup has @cgroup_id in the attacher's cgroup namespace; -ENODEV if the
+ * cgroup is being removed or the attachment is being detached;
+ * -EOPNOTSUPP if PSI is disabled, for the system or for cgroups
+ * (psi=0, cgroup_disable=pressure); -E2BIG if the attachment already has
+ * BPF_PSI_MAX_TRIGGERS triggers; -ENOMEM.
  */
 __bpf_kfunc int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id,
 				       u32 resource, u32 threshold_us,
@@ -384,12 +430,17 @@ __bpf_kfunc int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id,
 	struct cgroup *cgrp;
 	int err;
 
-	if (res >= NR_PSI_RESOURCES)
+	if (res >= NR_PSI_RESOURCES || window_us < BPF_PSI_MIN_WINDOW_US)
 		return -EINVAL;
 
 	cgrp = cgroup_get_from_id(cgroup_id);
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
+	/* A handler runs in a kworker: check the attacher's namespace. */
+	if (!cgroup_is_descendant(cgrp, bpf_psi->root)) {
+		cgroup_put(cgrp);
+		return -ENOENT;
+	}
 
 	bt = kzalloc_obj(*bt);
 	if (!bt) {
@@ -423,8 +474,11 @@ __bpf_kfunc int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id,
 	mutex_lock(&bpf_psi->lock);
 	if (bpf_psi->dying || cgroup_is_dead(cgrp)) {
 		err = -ENODEV;
+	} else if (bpf_psi->nr_triggers >= BPF_PSI_MAX_TRIGGERS) {
+		err = -E2BIG;
 	} else {
 		list_add_tail(&bt->node, &bpf_psi->triggers);
+		bpf_psi->nr_triggers++;
 		WRITE_ONCE(bt->published, true);
 	}
 	mutex_unlock(&bpf_psi->lock);
@@ -506,7 +560,8 @@ static int __init bpf_psi_init(void)
 {
 	int err;
 
-	bpf_psi_wq = alloc_workqueue("bpf_psi", WQ_UNBOUND, 0);
+	/* Events may declare an OOM: they must run under memory pressure. */
+	bpf_psi_wq = alloc_workqueue("bpf_psi", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!bpf_psi_wq)
 		return -ENOMEM;
 

@@ -280,7 +280,10 @@ static int print_event(void *ctx, void *data, size_t size)
 		       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
 		break;
 	case OOM_EXT_PSI_DECLARED:
-		if (e->err < 0)
+		if (e->err == -EAGAIN)
+			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: an earlier OOM victim is still exiting, nothing more was killed\n",
+			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
+		else if (e->err < 0)
 			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declaring an OOM failed: %s\n",
 			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
 			       strerror(-e->err));

@@ -16,7 +16,7 @@
 /* mm/bpf_oom.c: only callable from bpf_oom_ops programs */
 extern int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 				const char *message__str) __ksym;
-extern int bpf_task_is_oom_victim(struct task_struct *task) __ksym;
+extern bool bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 
 /*
  * Declare a policy: OOM_OPS_DEFINE(my_ops, .handle_out_of_memory = ...,
@@ -103,7 +103,7 @@ static struct oom_ext_task_scan {
 	u64 best_pages;
 	u64 total_pages;	/* all killable tasks together */
 	u32 nr_killable;
-	u32 nr_victims;		/* earlier OOM victims, still exiting */
+	u32 nr_victims;		/* earlier OOM victims, still releasing memory */
 	u32 nr_pids;		/* killable tasks seen; pids[] holds the first */
 	s32 pids[OOM_EXT_SCAN_PIDS];
 } oom_ext_scan;

@@ -12,11 +12,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+/* The flags, from the UAPI headers (only #defines: no clash with vmlinux.h) */
+#include <linux/bpf_oom.h>
+#include <linux/bpf_psi.h>
 
 /* mm/bpf_oom.c: declare an OOM; from bpf_psi_ops and syscall programs */
 extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 			     u64 flags) __ksym __weak;
-#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)	/* include/linux/bpf_oom.h */
 
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
@@ -53,7 +55,6 @@ extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
 extern int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id,
 				  u32 resource, u32 threshold_us,
 				  u32 window_us) __ksym __weak;
-#define BPF_PSI_FULL		(1U << 31)	/* include/linux/bpf_psi.h */
 
 /*
  * libbpf matches a kfunc's prototype against the kernel's, and a pointer

@@ -5,6 +5,7 @@
  * refusing it in a bpf_oom_ops handler.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,14 +20,6 @@
 #include "declare_deny.bpf.skel.h"
 #include "util.h"
 
-#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK	(1ULL << 0)
-
-struct declare_args {
-	__u64 cgid;
-	__u64 flags;
-	__s32 order;
-	__s32 ret;
-};
 
 struct decl {
 	char *cg;
@@ -70,18 +63,7 @@ static void cleanup_decl(void *ctx)
 /* Run bpf_out_of_memory(memcg of @cgid, @order, @flags); its result. */
 static int declare(struct decl *t, __u64 cgid, int order, __u64 flags, int *ret)
 {
-	struct declare_args args = { .cgid = cgid, .order = order, .flags = flags };
-	/* A syscall program's context is copied back into ctx_in. */
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
-	int err;
-
-	err = bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.declare_oom), &opts);
-	if (err)
-		return -errno;
-	if (opts.retval)
-		return -ENOENT;
-	*ret = args.ret;
-	return 0;
+	return ot_declare(t->skel, cgid, order, flags, ret);
 }
 
 static enum oom_test_status run_refusals(void *ctx)
@@ -265,3 +247,151 @@ static struct oom_test busy = {
 };
 
 REGISTER_OOM_TEST(&busy)
+
+/*
+ * A policy that passes on a declared memcg OOM: the kernel still kills
+ * (the memcg has room, which must not count as "resolved").
+ */
+static enum oom_test_status run_policy_passes(void *ctx)
+{
+	struct decl *t = ctx;
+	enum oom_test_status st;
+	unsigned long long calls;
+	struct bpf_link *link;
+	struct policy *pol;
+
+	pol = ot_policy_start(t->cg, MODE_PASS, 0, &link);
+	OT_ASSERT(pol, "attach failed");
+	st = declared_kill(t, 0);
+	calls = pol->bss->calls;
+	ot_policy_stop(pol, link);
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(calls == 1, "the policy was called %llu times", calls);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test policy_passes = {
+	.name = "declare_policy_passes_kernel_kills",
+	.description = "a declared memcg OOM whose policy passes is resolved by the kernel: a kill and 1, not a silent 1",
+	.setup = setup_decl,
+	.run = run_policy_passes,
+	.cleanup = cleanup_decl,
+};
+
+REGISTER_OOM_TEST(&policy_passes)
+
+static int write_int(const char *path, int val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%d", val) > 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+static int read_int(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* panic_on_oom = 2 (every OOM, memcg ones too): a declared one still kills. */
+static enum oom_test_status run_panic_on_oom(void *ctx)
+{
+	enum oom_test_status st;
+	int old = 0;
+
+	OT_ASSERT(!read_int("/proc/sys/vm/panic_on_oom", &old) &&
+		  !write_int("/proc/sys/vm/panic_on_oom", 2), "cannot set vm.panic_on_oom");
+	st = declared_kill(ctx, 0);
+	write_int("/proc/sys/vm/panic_on_oom", old);
+	return st;
+}
+
+static struct oom_test panic_on_oom = {
+	.name = "declare_ignores_panic_on_oom",
+	.description = "with vm.panic_on_oom=2 a declared memcg OOM kills and does not panic, like sysrq-f",
+	.setup = setup_decl,
+	.run = run_panic_on_oom,
+	.cleanup = cleanup_decl,
+};
+
+REGISTER_OOM_TEST(&panic_on_oom)
+
+/* Set every process's oom_score_adj to -1000; the old values go to @saved. */
+static int protect_all(int *pids, int *saved, int max)
+{
+	char path[64];
+	int n = 0, pid;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)) && n < max) {
+		pid = atoi(d->d_name);
+		if (pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+		if (read_int(path, &saved[n]) || write_int(path, -1000))
+			continue;
+		pids[n++] = pid;
+	}
+	closedir(dir);
+	return n;
+}
+
+static void restore_all(const int *pids, const int *saved, int n)
+{
+	char path[64];
+
+	while (n--) {
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pids[n]);
+		write_int(path, saved[n]);
+	}
+}
+
+/*
+ * A declared global OOM with nothing killable and vm.panic_on_oom=1: no
+ * panic (neither panic_on_oom nor "System is deadlocked on memory"),
+ * nothing killed, 0.
+ */
+static enum oom_test_status run_nothing_killable(void *ctx)
+{
+	int pids[1024], saved[1024], n, ret = 1, err, old = 0, kmsg, none;
+	struct decl *t = ctx;
+
+	OT_ASSERT(!read_int("/proc/sys/vm/panic_on_oom", &old) &&
+		  !write_int("/proc/sys/vm/panic_on_oom", 1), "cannot set vm.panic_on_oom");
+	kmsg = kmsg_open();
+	n = protect_all(pids, saved, 1024);
+	err = n > 0 ? declare(t, 0, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret) : -1;
+	restore_all(pids, saved, n);
+	write_int("/proc/sys/vm/panic_on_oom", old);
+	none = kmsg_wait_for(kmsg, "no killable processes", NULL, 0, OT_TIMEOUT_MS);
+	close(kmsg);
+	OT_ASSERT(n > 0, "could not protect the processes");
+	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
+	OT_ASSERT(ret == 0, "bpf_out_of_memory(NULL) with nothing killable returned %d", ret);
+	OT_ASSERT(none, "no \"no killable processes\" report");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test nothing_killable = {
+	.name = "declare_global_nothing_killable",
+	.description = "a declared global OOM with nothing killable and vm.panic_on_oom=1 returns 0 and does not panic",
+	.setup = setup_decl,
+	.run = run_nothing_killable,
+	.cleanup = cleanup_decl,
+};
+
+REGISTER_OOM_TEST(&nothing_killable)

@@ -512,3 +512,109 @@ static struct oom_test report = {
 };
 
 REGISTER_OOM_TEST(&report)
+
+/*
+ * A kill ends the walk, whatever the handler returns: the child's policy
+ * kills A and returns BPF_OOM_PASS; the parent's policy, which would kill
+ * B, is not called, and only A dies.
+ */
+static enum oom_test_status run_kill_then_pass(void *ctx)
+{
+	struct scen *s = ctx;
+	struct bpf_link *plink, *clink;
+	struct ot_listing l = {};
+	unsigned long long pcalls;
+	struct policy *p, *c;
+	int hog, sig, found;
+
+	OT_ASSERT(!start_sleepers(s), "sleepers did not start");
+	p = ot_policy_start(s->parent, MODE_KILL, s->b.pid, &plink);
+	OT_ASSERT(p, "attach to P failed");
+	c = ot_policy_start(s->cg, MODE_KILL_PASS, s->a.pid, &clink);
+	if (!c) {
+		ot_policy_stop(p, plink);
+		OT_FAIL("attach to P/C failed");
+	}
+	hog = run_hog(s, false);
+	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	pcalls = p->bss->calls;
+	found = ot_listing_find(ot_cgroup_id(s->cg), &l);
+	ot_policy_stop(c, clink);
+	ot_policy_stop(p, plink);
+	OT_ASSERT(sig == SIGKILL, "A (the child policy's kill) ended with %d", sig);
+	OT_ASSERT(hog == 0 && ot_alive(&s->b) && ot_alive(&s->hog), "another task died");
+	OT_ASSERT(pcalls == 0, "the parent's policy was called %llu times after the kill", pcalls);
+	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  cg_read_key(s->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(found == 1, "the child's policy is not listed");
+	OT_ASSERT(l.handled == 1 && l.kills == 1 && l.false_claims == 0,
+		  "handled %lld kills %lld false claims %lld", l.handled, l.kills, l.false_claims);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test kill_then_pass = {
+	.name = "dispatch_kill_then_pass_ends_walk",
+	.description =
+		"a handler that kills and returns BPF_OOM_PASS ends the walk: no ancestor policy runs, no second kill",
+	.setup = setup_scen,
+	.run = run_kill_then_pass,
+	.cleanup = cleanup_scen,
+};
+
+REGISTER_OOM_TEST(&kill_then_pass)
+
+/* Killing the same task twice: the second call is -EALREADY and counts nothing. */
+static enum oom_test_status run_refuse_victim(void *ctx)
+{
+	struct scen *s = ctx;
+	struct bpf_link *link;
+	struct policy *skel;
+	int hog, sig, k1, k2;
+
+	OT_ASSERT(!start_sleepers(s), "sleepers did not start");
+	skel = ot_policy_start(s->cg, MODE_KILL_TWICE, s->a.pid, &link);
+	OT_ASSERT(skel, "attach failed");
+	hog = run_hog(s, false);
+	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	k1 = skel->data->kill_ret;
+	k2 = skel->data->kill2_ret;
+	ot_policy_stop(skel, link);
+	OT_ASSERT(sig == SIGKILL, "A ended with %d", sig);
+	OT_ASSERT(k1 == 0, "the first kill returned %d", k1);
+	OT_ASSERT(k2 == -EALREADY, "killing the victim again returned %d, want %d", k2, -EALREADY);
+	OT_ASSERT(hog == 0 && ot_alive(&s->b) && ot_alive(&s->hog), "another task died");
+	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  cg_read_key(s->cg, "memory.events", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test refuse_victim = {
+	.name = "kill_refuses_oom_victim",
+	.description = "bpf_oom_kill_process(a task that already is an OOM victim) is -EALREADY",
+	.setup = setup_scen,
+	.run = run_refuse_victim,
+	.cleanup = cleanup_scen,
+};
+
+REGISTER_OOM_TEST(&refuse_victim)
+
+static enum oom_test_status run_refuse_vfork(void *ctx)
+{
+	struct ot_hog vf = { .mib = 8, .vfork = true };
+	struct scen *s = ctx;
+
+	OT_ASSERT(ot_spawn_hog(&s->a, s->cg, &vf) == 0 && s->a.vfork_child > 0,
+		  "the vfork pair did not start");
+	return refused(s, s->a.vfork_child, -EBUSY);
+}
+
+static struct oom_test refuse_vfork = {
+	.name = "kill_refuses_vfork_child",
+	.description =
+		"bpf_oom_kill_process(a child in vfork(), on its parent's mm) is -EBUSY and kills nothing",
+	.setup = setup_scen,
+	.run = run_refuse_vfork,
+	.cleanup = cleanup_scen,
+};
+
+REGISTER_OOM_TEST(&refuse_vfork)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <sys/wait.h>
 
 #include "oom_test.h"
@@ -76,6 +77,72 @@ static struct oom_test rmdir_hup = {
 };
 
 REGISTER_OOM_TEST(&rmdir_hup)
+
+/*
+ * A link that the kernel detached (its cgroup was removed) and that its
+ * owner keeps open must not pin the removed cgroup: a long-lived agent
+ * would pile up dying cgroups. The cgroup is released asynchronously and
+ * nothing signals it, so this waits on cgroup.stat, bounded.
+ */
+static enum oom_test_status run_release(void *ctx)
+{
+	unsigned long long info_id;
+	struct bpf_link_info info;
+	struct bpf_link *link;
+	struct policy *skel;
+	struct pollfd pfd;
+	long long dying = -1, id;
+	__u32 len;
+	char *parent, *cg;
+	int i, hup;
+
+	parent = cg_create("rel");
+	if (parent && cg_write(parent, "cgroup.subtree_control", "+memory")) {
+		cg_destroy(parent);
+		free(parent);
+		parent = NULL;
+	}
+	cg = parent ? cg_create("rel/c") : NULL;
+	OT_ASSERT(cg, "cannot create the cgroups");
+	id = ot_cgroup_id(cg);
+	skel = ot_policy_start(cg, MODE_PASS, 0, &link);
+	if (!skel || rmdir(cg)) {
+		ot_policy_stop(skel, link);
+		cg_destroy(parent);
+		OT_FAIL("attach or rmdir failed");
+	}
+	pfd.fd = bpf_link__fd(link);
+	pfd.events = POLLIN;
+	hup = poll(&pfd, 1, OT_TIMEOUT_MS) == 1 && (pfd.revents & POLLHUP);
+	for (i = 0; hup && i < 600; i++) {
+		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+		if (dying == 0)
+			break;
+		usleep(50000);
+	}
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	info_id = bpf_link_get_info_by_fd(pfd.fd, &info, &len) ? 0 : info.struct_ops.cgroup_id;
+	ot_policy_stop(skel, link);
+	cg_destroy(parent);
+	free(parent);
+	free(cg);
+	OT_ASSERT(hup, "no EPOLLHUP after rmdir");
+	OT_ASSERT(dying == 0, "the removed cgroup is still dying (%lld) while the link is open",
+		  dying);
+	OT_ASSERT(info_id == (unsigned long long)id, "link info says cgroup %llu, not %lld",
+		  info_id, id);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test release = {
+	.name = "lifetime_detached_link_releases_cgroup",
+	.description =
+		"a link detached by rmdir and kept open does not pin the removed cgroup; its info keeps the id",
+	.run = run_release,
+};
+
+REGISTER_OOM_TEST(&release)
 
 #define LOOPS 20
 

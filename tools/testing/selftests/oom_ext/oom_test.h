@@ -33,6 +33,11 @@ struct oom_test {
 	enum oom_test_status (*run)(void *ctx);
 	/* Optional. Runs whenever setup() passed, whatever run() returned. */
 	void (*cleanup)(void *ctx);
+	/*
+	 * Runs without the memory controller (booted with cgroup_disable=):
+	 * the runner does not set up CG_TEST_ROOT for it.
+	 */
+	bool no_memcg;
 };
 
 void oom_test_register(struct oom_test *test);

@@ -18,6 +18,7 @@ unsigned long long last_call_ns;
 unsigned long long attach_cgrp_id;
 unsigned long long oom_memcg_id;
 int kill_ret = 1;	/* 1: never tried */
+int kill2_ret = 1;	/* MODE_KILL_TWICE: the second attempt */
 int victim_pid;
 volatile int held;	/* MODE_HOLD: 1 while the handler runs (under oom_lock), then 2 */
 volatile int release;	/* MODE_HOLD: the test is done with it */
@@ -34,6 +35,8 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 
 	if (mode == MODE_CLAIM)
 		return BPF_OOM_HANDLED;
+	if (mode == MODE_GARBAGE)
+		return 42;
 	if (mode == MODE_HOLD) {
 		int i, j;
 
@@ -53,7 +56,7 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 		held = 2;
 		return BPF_OOM_PASS;
 	}
-	if (mode != MODE_KILL)
+	if (mode != MODE_KILL && mode != MODE_KILL_PASS && mode != MODE_KILL_TWICE)
 		return BPF_OOM_PASS;
 
 	task = bpf_task_from_pid(target_pid);
@@ -66,11 +69,16 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 	}
 	victim_pid = task->pid;
 	kill_ret = bpf_oom_kill_process(oc, task, "oom_ext test policy");
+	if (!kill_ret && mode == MODE_KILL_TWICE) {
+		kill2_ret = bpf_oom_kill_process(oc, task, "oom_ext test policy");
+		/* Later calls must not overwrite what this one saw. */
+		mode = MODE_PASS;
+	}
 	bpf_task_release(task);
 	if (kill_ret)
 		return BPF_OOM_PASS;
 	__sync_fetch_and_add(&kills, 1);
-	return BPF_OOM_HANDLED;
+	return mode == MODE_KILL_PASS ? BPF_OOM_PASS : BPF_OOM_HANDLED;
 }
 
 OOM_OPS_DEFINE(test_ops,

@@ -8,6 +8,9 @@ enum test_policy_mode {
 	MODE_KILL,	/* kill target_pid; HANDLED if that worked */
 	MODE_CLAIM,	/* return BPF_OOM_HANDLED without freeing anything */
 	MODE_HOLD,	/* set held, wait (bounded) for release, then pass */
+	MODE_KILL_PASS,	/* kill target_pid, then return BPF_OOM_PASS anyway */
+	MODE_KILL_TWICE, /* kill target_pid, try again (kill2_ret), then pass */
+	MODE_GARBAGE,	/* return a value that is no enum bpf_oom_result */
 };
 
 #endif

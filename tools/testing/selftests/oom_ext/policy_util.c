@@ -22,9 +22,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
 
 #include "oom_test.h"
 #include "policy_util.h"
+#include "declare.bpf.skel.h"
 #include "util.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
@@ -366,16 +368,47 @@ enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
 	return OOM_TEST_PASS;
 }
 
+enum oom_test_status ot_expect_load_refused(struct bpf_object *obj, const char *what,
+					    const char *want)
+{
+	int err;
+
+	ot_libbpf_log_reset();
+	err = bpf_object__load(obj);
+	OT_ASSERT(err, "a program calling %s where it may not loaded", what);
+	OT_ASSERT(strstr(ot_libbpf_log(), want), "rejected, but not for %s: %.300s", what,
+		  ot_libbpf_log());
+	return OOM_TEST_PASS;
+}
+
 enum oom_test_status ot_expect_kfunc_refused(struct bpf_object *obj, const char *kfunc)
 {
 	char want[128];
-	int err;
 
 	snprintf(want, sizeof(want), "calling kernel function %s is not allowed", kfunc);
-	ot_libbpf_log_reset();
-	err = bpf_object__load(obj);
-	OT_ASSERT(err, "a program calling %s() where it may not loaded", kfunc);
-	OT_ASSERT(strstr(ot_libbpf_log(), want), "rejected, but not for %s(): %.300s", kfunc,
-		  ot_libbpf_log());
-	return OOM_TEST_PASS;
+	return ot_expect_load_refused(obj, kfunc, want);
+}
+
+/* declare.bpf.c's context; the program writes ret back. */
+struct declare_args {
+	__u64 cgid;
+	__u64 flags;
+	__s32 order;
+	__s32 ret;
+};
+
+int ot_declare(struct declare *skel, __u64 cgid, int order, __u64 flags, int *ret)
+{
+	struct declare_args args = { .cgid = cgid, .order = order, .flags = flags };
+	/* A syscall program's context is copied back into ctx_in. */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.declare_oom), &opts);
+	if (err)
+		return -errno;
+	if (opts.retval)
+		return -ENOENT;
+	*ret = args.ret;
+	return 0;
 }

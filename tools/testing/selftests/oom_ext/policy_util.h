@@ -11,6 +11,8 @@
 #include <bpf/libbpf.h>
 
 #include <linux/types.h>
+#include <linux/bpf_oom.h>
+#include <linux/bpf_psi.h>
 #include <oom_ext/event.h>
 
 #include "oom_test.h"
@@ -68,6 +70,9 @@ void ot_proc_kill(struct ot_proc *p);
  * it may not: the verifier must refuse it, and for that kfunc.
  */
 enum oom_test_status ot_expect_kfunc_refused(struct bpf_object *obj, const char *kfunc);
+/* Load @obj, which calls @what: the verifier must refuse it with @want. */
+enum oom_test_status ot_expect_load_refused(struct bpf_object *obj, const char *what,
+					    const char *want);
 
 /* Start tools/oom_ext's @tool with @args (NULL-terminated) as @uid. */
 enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
@@ -83,6 +88,12 @@ enum oom_test_status ot_loader_attached(struct ot_proc *p);
 enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
 				       const char *const args[], uid_t uid,
 				       const char *expect);
+
+
+struct declare;
+/* bpf_out_of_memory(memcg of @cgid or global if 0, @order, @flags) through
+ * declare.bpf.c's syscall program; 0 with its result in @ret, or -errno. */
+int ot_declare(struct declare *skel, __u64 cgid, int order, __u64 flags, int *ret);
 
 /* libbpf's messages since the last reset (the runner captures them). */
 const char *ot_libbpf_log(void);

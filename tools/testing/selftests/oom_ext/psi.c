@@ -29,7 +29,6 @@
 
 #define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
 #define PSI_MEM		1		/* enum psi_res */
-#define BPF_PSI_FULL	(1U << 31)	/* include/linux/bpf_psi.h */
 
 struct psi {
 	char *top;		/* --children parent */
@@ -483,6 +482,7 @@ static enum oom_test_status run_refusals(void *ctx)
 		{ cgid, PSI_MEM, 2000000, 1000000, -EINVAL, "threshold above the window" },
 		{ cgid, PSI_MEM, 100000, 0, -EINVAL, "window 0" },
 		{ cgid, PSI_MEM, 100000, 20000000, -EINVAL, "window 20 s" },
+		{ cgid, PSI_MEM, 10000, 50000, -EINVAL, "window below 100 ms" },
 		{ 1ULL << 40, PSI_MEM, 100000, 1000000, -ENOENT, "no such cgroup" },
 	};
 	struct bpf_link *link;
@@ -523,7 +523,7 @@ static enum oom_test_status run_refusals(void *ctx)
 
 static struct oom_test refusals_test = {
 	.name = "psi_trigger_refusals",
-	.description = "bpf_psi_create_trigger() refuses a bad resource, threshold, window or cgroup id; only the good trigger is listed, and detach drops it",
+	.description = "bpf_psi_create_trigger() refuses a bad resource, threshold, window (0, below 100 ms, above 10 s) or cgroup id; only the good trigger is listed, and detach drops it",
 	.setup = setup_psi,
 	.run = run_refusals,
 	.cleanup = cleanup_psi,

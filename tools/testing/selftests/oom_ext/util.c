@@ -216,6 +216,21 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 			_exit(2);
 	}
 	touch_mib(hog->mib);
+	if (hog->then && hog->then(hog->arg))
+		_exit(5);
+	if (hog->vfork) {
+		/* The child runs on this process's mm until it exits. */
+		if (!vfork()) {
+			pid_t me = getpid();
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (write(ready_fd, &me, sizeof(me)) != sizeof(me))
+				_exit(4);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(4);
 	close(ready_fd);
@@ -252,6 +267,14 @@ int ot_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog)
 
 	pfd.fd = c->ready_fd;
 	pfd.events = POLLIN;
+	if (hog->vfork) {
+		if (poll(&pfd, 1, OT_TIMEOUT_MS) != 1 ||
+		    read(c->ready_fd, &c->vfork_child, sizeof(pid_t)) != sizeof(pid_t)) {
+			ot_reap(c);
+			return -1;
+		}
+		return 0;
+	}
 	if (poll(&pfd, 1, OT_TIMEOUT_MS) != 1 || read(c->ready_fd, &b, 1) != 1) {
 		/* Died (or hung) before it was set up. */
 		ot_reap(c);
@@ -289,6 +312,8 @@ void ot_reap(struct ot_child *c)
 	/* Never spawned (a zeroed or pid = -1 slot): its fds are not ours. */
 	if (c->pid <= 0)
 		return;
+	if (c->vfork_child > 0)
+		kill(c->vfork_child, SIGKILL);
 	if (!c->reaped) {
 		kill(c->pid, SIGKILL);
 		if (waitpid(c->pid, &c->status, 0) == c->pid)
@@ -339,7 +364,7 @@ static int kmsg_next(int fd, char *msg, size_t len)
 static const char *const splat_marks[] = {
 	"WARNING:", "BUG:", "Oops", "kernel BUG", "general protection fault",
 	"Kernel panic", "UBSAN:", "refcount_t:", "list_add corruption",
-	"list_del corruption", NULL,
+	"list_del corruption", "ODEBUG:", "suspected memory leak", NULL,
 };
 
 int kmsg_count_splats(int fd)

@@ -39,6 +39,7 @@ struct ot_child {
 	int ready_fd;	/* parent end: one byte when the child is set up */
 	bool reaped;
 	int status;	/* wait status once reaped */
+	pid_t vfork_child;	/* with ot_hog.vfork: the child, in vfork() */
 };
 
 /* What a spawned memory user does. */
@@ -46,6 +47,10 @@ struct ot_hog {
 	long mib;	/* touch this much anonymous memory, then report ready */
 	bool grow;	/* afterwards keep allocating until killed */
 	int adj;	/* oom_score_adj to set first (0 leaves it alone) */
+	bool vfork;	/* then vfork(): the child reports ready and sleeps */
+	/* In the child, after touching the memory: non-zero fails the spawn. */
+	int (*then)(const void *arg);
+	const void *arg;
 };
 
 /*

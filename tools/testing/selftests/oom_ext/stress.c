@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress: many OOMs under each reference policy, attach and detach while
+ * OOMs run, loaders SIGKILLed in the middle of OOMs, cgroup mkdir/rmdir
+ * storms racing detach, and policies that lie, stall or return garbage.
+ * The kernel must resolve every OOM, and each test ends with nothing
+ * attached, no PSI trigger left and every removed cgroup released.
+ *
+ * OOM_EXT_STRESS_N sets the rounds: 10 by default (a smoke run in `make
+ * test`), 1000 for `make stress`. Rounds that start a loader, which loads
+ * its BPF object each time, and those that stall in a handler, run a tenth
+ * as often.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "util.h"
+
+#define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
+
+static int rounds(int div)
+{
+	const char *s = getenv("OOM_EXT_STRESS_N");
+	int n = s ? atoi(s) : 0;
+
+	n = (n > 0 ? n : 10) / div;
+	return n > 3 ? n : 3;
+}
+
+static enum oom_test_status setup_stress(void **ctx)
+{
+	char *cg = cg_create("stress");
+
+	if (!cg || cg_write(cg, "cgroup.subtree_control", "+memory")) {
+		if (cg)
+			cg_destroy(cg);
+		free(cg);
+		OT_FAIL("cannot create the stress cgroup");
+	}
+	*ctx = cg;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_stress(void *ctx)
+{
+	cg_destroy(ctx);
+	free(ctx);
+}
+
+/* A memcg of 16M without swap under @parent; NULL on failure. */
+static char *small_memcg(const char *parent, const char *name)
+{
+	char rel[128], *cg;
+
+	snprintf(rel, sizeof(rel), "%s/%s", parent + strlen(CG_TEST_ROOT "/"), name);
+	cg = cg_create(rel);
+	if (cg && !cg_write(cg, "memory.max", "16M") && !cg_write(cg, "memory.swap.max", "0"))
+		return cg;
+	free(cg);
+	return NULL;
+}
+
+/* One memcg OOM: a task grows in @cg until something kills it. */
+static int one_oom(const char *cg)
+{
+	struct ot_hog grow = { .grow = true };
+	struct ot_child hog;
+	int sig;
+
+	if (ot_spawn_hog(&hog, cg, &grow))
+		return -1;
+	sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
+	ot_reap(&hog);
+	return sig;
+}
+
+/* Attachments and triggers in the bpf_psi listing. */
+static void psi_counts(int *att, int *trig)
+{
+	char line[256];
+	FILE *f = fopen(PSI_LISTING, "r");
+
+	*att = *trig = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] == ' ')
+			(*trig)++;
+		else
+			(*att)++;
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Nothing attached, no trigger, and every cgroup removed under @parent
+ * released. Neither has an event to wait on: bounded polling.
+ */
+static enum oom_test_status check_clean(const char *parent)
+{
+	int oom = -1, att = -1, trig = -1, i;
+	long long dying = -1;
+
+	for (i = 0; i < 600; i++) {
+		oom = ot_listing_count();
+		psi_counts(&att, &trig);
+		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+		if (!oom && !att && !trig && !dying)
+			break;
+		usleep(50000);
+	}
+	OT_ASSERT(oom == 0, "%d bpf_oom_ops still attached", oom);
+	OT_ASSERT(att == 0 && trig == 0, "%d bpf_psi_ops attached, %d triggers left", att, trig);
+	OT_ASSERT(dying == 0, "%lld removed cgroups not released", dying);
+	return OOM_TEST_PASS;
+}
+
+/* @n OOMs in @cg; each must end with the task SIGKILLed. */
+static enum oom_test_status ooms(const char *cg, int n, const char *what)
+{
+	int i, sig;
+
+	for (i = 0; i < n; i++) {
+		sig = one_oom(cg);
+		OT_ASSERT(sig == SIGKILL, "%s: OOM %d ended with %d", what, i, sig);
+	}
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status stop_loader(struct ot_proc *p)
+{
+	kill(p->pid, SIGINT);
+	OT_ASSERT(ot_proc_wait(p, OT_TIMEOUT_MS) == 0, "the loader did not exit on SIGINT");
+	OT_ASSERT(WIFEXITED(p->status) && !WEXITSTATUS(p->status), "the loader failed: %#x",
+		  p->status);
+	return OOM_TEST_PASS;
+}
+
+/* Many memcg OOMs under each reference policy, run as a user runs it. */
+static enum oom_test_status run_policy_ooms(void *ctx)
+{
+	static const char *const tools[] = { "oom_simple", "oom_cgroup_aware" };
+	enum oom_test_status st = OOM_TEST_PASS;
+	unsigned int i;
+	int n = rounds(1);
+
+	for (i = 0; i < 2 && st == OOM_TEST_PASS; i++) {
+		const char *args[] = { "-c", NULL, NULL };
+		struct ot_proc p;
+		char *cg = small_memcg(ctx, tools[i]);
+
+		OT_ASSERT(cg, "cannot create the memcg");
+		args[1] = cg;
+		st = ot_loader_start(&p, tools[i], args, 0);
+		if (st == OOM_TEST_PASS) {
+			st = ot_loader_attached(&p);
+			if (st == OOM_TEST_PASS)
+				st = ooms(cg, n, tools[i]);
+			if (st == OOM_TEST_PASS)
+				st = stop_loader(&p);
+			else
+				ot_proc_kill(&p);
+		}
+		if (st == OOM_TEST_PASS && cg_read_key(cg, "memory.events", "oom_kill") != n) {
+			ot_info("%s: oom_kill %lld after %d OOMs", tools[i],
+				cg_read_key(cg, "memory.events", "oom_kill"), n);
+			st = OOM_TEST_FAIL;
+		}
+		cg_destroy(cg);
+		free(cg);
+	}
+	ot_info("%d OOMs under each of oom_simple and oom_cgroup_aware", n);
+	return st ?: check_clean(ctx);
+}
+
+static struct oom_test policy_ooms = {
+	.name = "stress_policy_ooms",
+	.description = "OOM_EXT_STRESS_N memcg OOMs under oom_simple, then oom_cgroup_aware: each task killed, one kill each",
+	.setup = setup_stress,
+	.run = run_policy_ooms,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&policy_ooms)
+
+/* A child that keeps causing OOMs in @cg until killed. */
+static pid_t start_oomer(const char *cg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		for (;;)
+			if (one_oom(cg) != SIGKILL)
+				_exit(1);
+	}
+	return pid;
+}
+
+static enum oom_test_status run_attach_detach(void *ctx)
+{
+	char *cg = small_memcg(ctx, "ad");
+	long long before, after;
+	struct bpf_link *link;
+	struct policy *skel;
+	int i, n = rounds(1), err = 0, status = 0;
+	pid_t oomer;
+
+	OT_ASSERT(cg, "cannot create the memcg");
+	skel = policy__open_and_load();
+	OT_ASSERT(skel, "cannot load the test policy");
+	before = cg_read_key(cg, "memory.events", "oom_kill");
+	oomer = start_oomer(cg);
+	for (i = 0; i < n && !err && oomer > 0; i++) {
+		skel->bss->mode = i % 3 == 0 ? MODE_CLAIM : MODE_PASS;
+		err = ot_attach(skel->maps.test_ops, cg, &link);
+		bpf_link__destroy(link);
+	}
+	/* Let OOMs go on after the last detach: the kernel alone resolves them. */
+	after = cg_read_key(cg, "memory.events", "oom_kill");
+	for (i = 0; i < 600 && after < before + 3; i++) {
+		usleep(50000);
+		after = cg_read_key(cg, "memory.events", "oom_kill");
+	}
+	if (oomer > 0) {
+		kill(oomer, SIGKILL);
+		waitpid(oomer, &status, 0);
+	}
+	policy__destroy(skel);
+	cg_destroy(cg);
+	free(cg);
+	OT_ASSERT(oomer > 0, "fork failed");
+	OT_ASSERT(!err, "attach %d failed: %s", i, strerror(-err));
+	OT_ASSERT(WIFSIGNALED(status), "the OOM loop stopped: an OOM was not resolved");
+	OT_ASSERT(after >= before + 3, "only %lld OOM kills while attaching", after - before);
+	ot_info("%d attach/detach cycles, %lld OOM kills meanwhile", n, after - before);
+	return check_clean(ctx);
+}
+
+static struct oom_test attach_detach = {
+	.name = "stress_attach_detach_during_ooms",
+	.description = "OOM_EXT_STRESS_N attach/detach cycles while OOMs keep coming in the same memcg",
+	.setup = setup_stress,
+	.run = run_attach_detach,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&attach_detach)
+
+static enum oom_test_status run_loader_sigkill(void *ctx)
+{
+	char *cg = small_memcg(ctx, "kill");
+	struct ot_hog grow = { .grow = true };
+	enum oom_test_status st = OOM_TEST_PASS;
+	const char *args[] = { "-c", cg, NULL };
+	int i, n = rounds(10), sig;
+
+	OT_ASSERT(cg, "cannot create the memcg");
+	srand(time(NULL));
+	for (i = 0; i < n && st == OOM_TEST_PASS; i++) {
+		struct ot_child hog;
+		struct ot_proc p;
+
+		st = ot_loader_start(&p, "oom_cgroup_aware", args, 0);
+		if (st != OOM_TEST_PASS)
+			break;
+		st = ot_loader_attached(&p);
+		if (st == OOM_TEST_PASS && ot_spawn_hog(&hog, cg, &grow) == 0) {
+			/* Somewhere in the OOM: before, while or after it is handled. */
+			usleep(rand() % 40000);
+			ot_proc_kill(&p);
+			sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
+			ot_reap(&hog);
+			if (sig != SIGKILL) {
+				ot_info("round %d: the task ended with %d", i, sig);
+				st = OOM_TEST_FAIL;
+			}
+		} else {
+			ot_proc_kill(&p);
+		}
+	}
+	cg_destroy(cg);
+	free(cg);
+	ot_info("%d loaders SIGKILLed during OOMs", i);
+	return st ?: check_clean(ctx);
+}
+
+static struct oom_test loader_sigkill = {
+	.name = "stress_loader_sigkill",
+	.description = "oom_cgroup_aware SIGKILLed at random points of an OOM: the OOM is still resolved, nothing stays attached",
+	.setup = setup_stress,
+	.run = run_loader_sigkill,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&loader_sigkill)
+
+/* Create and remove children of @parent until killed. */
+static pid_t start_storm(const char *parent)
+{
+	char path[256];
+	pid_t pid;
+	int i;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		for (i = 0;; i++) {
+			snprintf(path, sizeof(path), "%s/s%d", parent, i % 8);
+			if (mkdir(path, 0755) && errno != EEXIST)
+				_exit(1);
+			rmdir(path);
+		}
+	}
+	return pid;
+}
+
+static enum oom_test_status run_cgroup_storm(void *ctx)
+{
+	const char *ca_args[] = { "-c", NULL, NULL };
+	const char *psi_args[] = { "--children", NULL, NULL };
+	struct ot_proc ca, psi;
+	enum oom_test_status st;
+	char path[256];
+	int i, n = rounds(1), status;
+	pid_t storm;
+
+	ca_args[1] = psi_args[1] = ctx;
+	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
+	if (st != OOM_TEST_PASS)
+		return st;
+	st = ot_loader_attached(&ca);
+	if (st == OOM_TEST_PASS)
+		st = ot_loader_start(&psi, "oom_psi_proactive", psi_args, 0);
+	if (st != OOM_TEST_PASS) {
+		ot_proc_kill(&ca);
+		return st;
+	}
+	st = ot_loader_attached(&psi);
+	for (i = 0; i < n && st == OOM_TEST_PASS; i++) {
+		snprintf(path, sizeof(path), "%s/c%d", (char *)ctx, i % 16);
+		if (mkdir(path, 0755) || rmdir(path)) {
+			ot_info("round %d: %s", i, strerror(errno));
+			st = OOM_TEST_FAIL;
+		}
+	}
+	/* The last storm races the detach of both policies. */
+	storm = start_storm(ctx);
+	ot_proc_kill(&psi);
+	ot_proc_kill(&ca);
+	if (storm > 0) {
+		kill(storm, SIGKILL);
+		waitpid(storm, &status, 0);
+	}
+	for (i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "%s/s%d", (char *)ctx, i);
+		rmdir(path);
+	}
+	if (st != OOM_TEST_PASS)
+		return st;
+	ot_info("%d mkdir/rmdir rounds under oom_cgroup_aware and oom_psi_proactive --children", n);
+	return check_clean(ctx);
+}
+
+static struct oom_test cgroup_storm = {
+	.name = "stress_cgroup_storm",
+	.description = "cgroup mkdir/rmdir storms under oom_cgroup_aware and oom_psi_proactive --children, racing their detach",
+	.setup = setup_stress,
+	.run = run_cgroup_storm,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&cgroup_storm)
+
+/* Policies that lie, stall or return garbage: the kernel resolves every OOM. */
+static enum oom_test_status run_misbehaving(void *ctx)
+{
+	static const struct {
+		int mode, div;
+		const char *what;
+	} m[] = {
+		{ MODE_CLAIM, 1, "claims without freeing" },
+		{ MODE_GARBAGE, 1, "returns 42" },
+		{ MODE_HOLD, 50, "stalls as long as the verifier allows" },
+	};
+	enum oom_test_status st = OOM_TEST_PASS;
+	struct ot_listing l = {};
+	unsigned int i;
+
+	for (i = 0; i < 3 && st == OOM_TEST_PASS; i++) {
+		char *cg = small_memcg(ctx, "bad");
+		struct bpf_link *link;
+		struct policy *skel;
+		int n = rounds(m[i].div);
+
+		OT_ASSERT(cg, "cannot create the memcg");
+		skel = ot_policy_start(cg, m[i].mode, 0, &link);
+		if (!skel) {
+			cg_destroy(cg);
+			free(cg);
+			OT_FAIL("attach failed");
+		}
+		st = ooms(cg, n, m[i].what);
+		if (ot_listing_find(ot_cgroup_id(cg), &l) != 1 || l.kills || l.handled ||
+		    (m[i].mode == MODE_CLAIM && l.false_claims != l.calls)) {
+			ot_info("%s: calls %lld handled %lld false claims %lld kills %lld",
+				m[i].what, l.calls, l.handled, l.false_claims, l.kills);
+			st = OOM_TEST_FAIL;
+		}
+		ot_policy_stop(skel, link);
+		cg_destroy(cg);
+		free(cg);
+		ot_info("a policy that %s: %d OOMs resolved by the kernel", m[i].what, n);
+	}
+	return st ?: check_clean(ctx);
+}
+
+static struct oom_test misbehaving = {
+	.name = "stress_misbehaving_policies",
+	.description = "a policy that lies, one that stalls, one that returns garbage: the kernel resolves every OOM",
+	.setup = setup_stress,
+	.run = run_misbehaving,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&misbehaving)

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Victims that do not go away. A FUSE file whose reads are never answered
+ * (fuse_util.c) makes them on demand:
+ *
+ * - a victim with an AIO read pending cannot finish exiting: exit_aio()
+ *   waits for the read, with the victim still TIF_MEMDIE and PF_EXITING.
+ *   The OOM reaper frees its memory and sets MMF_OOM_SKIP; from then on it
+ *   must not hold up the OOMs of its domain, or every later OOM there is
+ *   "handled" with nothing killed, forever;
+ * - a process sharing the victim's mm (CLONE_VM), blocked in a read the
+ *   server already has, survives SIGKILL: its mm is reaped, yet it is no
+ *   OOM victim itself. Killing it frees nothing: bpf_oom_kill_process()
+ *   refuses it.
+ *
+ * The OOMs are declared (bpf_out_of_memory()), so that nothing else
+ * happens in the reaper's window.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "declare.bpf.skel.h"
+#include "fuse_util.h"
+#include "util.h"
+
+struct stuck {
+	char *cg;
+	struct ot_fuse fuse;
+	struct declare *decl;
+	struct ot_child victim, other;
+	int kmsg;
+};
+
+static enum oom_test_status setup_stuck(void **ctx)
+{
+	struct stuck *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		OT_FAIL("no memory");
+	t->victim.pid = t->other.pid = -1;
+	t->kmsg = -1;
+	err = ot_fuse_start(&t->fuse);
+	if (err) {
+		free(t);
+		OT_FAIL("cannot mount the FUSE file: %s", strerror(-err));
+	}
+	t->cg = cg_create("stuck");
+	t->decl = declare__open_and_load();
+	if (!t->cg || !t->decl || cg_write(t->cg, "memory.max", "256M")) {
+		ot_fuse_stop(&t->fuse);
+		if (t->cg)
+			cg_destroy(t->cg);
+		declare__destroy(t->decl);
+		free(t->cg);
+		free(t);
+		OT_FAIL("cannot set up the memcg");
+	}
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_stuck(void *ctx)
+{
+	struct stuck *t = ctx;
+
+	/* Aborting the connection lets the stuck tasks finish. */
+	ot_fuse_stop(&t->fuse);
+	ot_reap(&t->victim);
+	ot_reap(&t->other);
+	if (t->kmsg >= 0)
+		close(t->kmsg);
+	declare__destroy(t->decl);
+	cg_destroy(t->cg);
+	free(t->cg);
+	free(t);
+}
+
+/* In the victim: leave an AIO read pending on the FUSE file. */
+static int pending_aio(const void *arg)
+{
+	const struct ot_fuse *f = arg;
+
+	close(f->dev);
+	return ot_fuse_aio_read(f->path);
+}
+
+static int sharer_main(void *arg)
+{
+	ot_fuse_sync_read(arg);
+	return 0;
+}
+
+/* In the victim: start a process on this mm that blocks reading the file. */
+static int blocked_sharer(const void *arg)
+{
+	static char stack[64 << 10] __attribute__((aligned(16)));
+	const struct ot_fuse *f = arg;
+
+	close(f->dev);
+	return clone(sharer_main, stack + sizeof(stack), CLONE_VM | SIGCHLD,
+		     (void *)f->path) < 0;
+}
+
+/* The declared OOM with the test policy attached; its result. */
+static int declared(struct stuck *t, int *ret)
+{
+	return ot_declare(t->decl, ot_cgroup_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, ret);
+}
+
+/* Wait for the OOM reaper to have reaped @pid's mm (MMF_OOM_SKIP). */
+static int reaped(struct stuck *t, pid_t pid)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "oom_reaper: reaped process %d ", pid);
+	return kmsg_wait_for(t->kmsg, needle, NULL, 0, OT_TIMEOUT_MS);
+}
+
+static enum oom_test_status run_stuck_victim(void *ctx)
+{
+	struct ot_hog victim = { .mib = 16, .then = pending_aio };
+	struct ot_hog other = { .mib = 8 };
+	struct stuck *t = ctx;
+	unsigned long long calls;
+	struct bpf_link *link;
+	struct policy *pol;
+	int r1 = -1, r2 = -1, e1, e2 = -1, sig = 0, kret, i;
+	bool was_reaped;
+
+	victim.arg = &t->fuse;
+	OT_ASSERT(!ot_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
+	OT_ASSERT(ot_fuse_wait_read(&t->fuse, OT_TIMEOUT_MS), "its AIO read never arrived");
+	OT_ASSERT(!ot_spawn_hog(&t->other, t->cg, &other), "the other task did not start");
+	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
+	OT_ASSERT(pol, "attach failed");
+	t->kmsg = kmsg_open();
+	e1 = declared(t, &r1);
+	/* The victim is stuck in exit_aio(); the reaper frees its memory. */
+	was_reaped = !e1 && r1 == 1 && reaped(t, t->victim.pid);
+	if (was_reaped) {
+		/*
+		 * The policy still targets the stuck victim: it is no
+		 * victim to wait for any more, and the kill refuses it.
+		 */
+		e2 = declared(t, &r2);
+		/*
+		 * An exiting victim with a reaped mm is waited for a bounded
+		 * grace (exit_mmap() sets MMF_OOM_SKIP before it uncharges):
+		 * -EAGAIN until then. Nothing signals its end: poll, bounded.
+		 */
+		for (i = 0; i < 300 && !e2 && r2 == -EAGAIN; i++) {
+			usleep(50000);
+			e2 = declared(t, &r2);
+		}
+		sig = ot_wait_death(&t->other, OT_TIMEOUT_MS);
+	}
+	kret = pol->data->kill_ret;
+	calls = pol->bss->calls;
+	ot_policy_stop(pol, link);
+	OT_ASSERT(!e1 && r1 == 1, "the first OOM: %d, %d", e1, r1);
+	OT_ASSERT(was_reaped, "the victim's mm was never reaped");
+	OT_ASSERT(ot_alive(&t->victim), "the victim is gone: it was not stuck");
+	OT_ASSERT(!e2 && r2 == 1, "the OOM after the stuck victim was reaped: %d, %d", e2, r2);
+	OT_ASSERT(sig == SIGKILL, "the other task ended with %d: the stuck victim held the OOM up",
+		  sig);
+	OT_ASSERT(calls == 2, "the policy was called %llu times, want 2", calls);
+	OT_ASSERT(kret == -EALREADY, "killing the stuck victim again returned %d, want %d",
+		  kret, -EALREADY);
+	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 2, "oom_kill %lld",
+		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test stuck_victim = {
+	.name = "dispatch_stuck_victim_does_not_block",
+	.description =
+		"a victim stuck in exit whose mm was reaped (MMF_OOM_SKIP) does not hold up later OOMs in its memcg",
+	.setup = setup_stuck,
+	.run = run_stuck_victim,
+	.cleanup = cleanup_stuck,
+};
+
+REGISTER_OOM_TEST(&stuck_victim)
+
+/* The pid in @cg that is not @not, or -1. */
+static pid_t other_pid(const char *cg, pid_t not)
+{
+	char buf[256], *line;
+	pid_t pid = -1;
+
+	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (atoi(line) != not)
+			pid = atoi(line);
+	return pid;
+}
+
+static enum oom_test_status run_reaped_mm(void *ctx)
+{
+	struct ot_hog victim = { .mib = 16, .then = blocked_sharer };
+	struct stuck *t = ctx;
+	struct bpf_link *link;
+	struct policy *pol;
+	int r1 = -1, r2 = -1, e1, e2 = -1, kret = 1, sig;
+	pid_t sharer;
+
+	victim.arg = &t->fuse;
+	OT_ASSERT(!ot_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
+	OT_ASSERT(ot_fuse_wait_read(&t->fuse, OT_TIMEOUT_MS), "the sharer's read never arrived");
+	sharer = other_pid(t->cg, t->victim.pid);
+	OT_ASSERT(sharer > 0, "no sharer in the memcg");
+	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
+	OT_ASSERT(pol, "attach failed");
+	t->kmsg = kmsg_open();
+	e1 = declared(t, &r1);
+	sig = ot_wait_death(&t->victim, OT_TIMEOUT_MS);
+	/* The sharer got SIGKILL too, but waits for the server: mm reaped. */
+	if (!e1 && r1 == 1 && reaped(t, t->victim.pid)) {
+		pol->bss->target_pid = sharer;
+		e2 = declared(t, &r2);
+		kret = pol->data->kill_ret;
+	}
+	ot_policy_stop(pol, link);
+	OT_ASSERT(!e1 && r1 == 1 && sig == SIGKILL, "the first OOM: %d, %d; the victim: %d",
+		  e1, r1, sig);
+	OT_ASSERT(!e2, "the victim's mm was never reaped");
+	OT_ASSERT(!kill(sharer, 0), "the sharer is gone: it was not stuck");
+	OT_ASSERT(kret == -ESRCH, "killing the sharer of a reaped mm returned %d, want %d", kret,
+		  -ESRCH);
+	OT_ASSERT(r2 == 0, "the second OOM returned %d: nothing was killable", r2);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test reaped_mm = {
+	.name = "kill_refuses_reaped_mm",
+	.description =
+		"bpf_oom_kill_process(a live task whose mm the reaper already reaped) is -ESRCH",
+	.setup = setup_stuck,
+	.run = run_reaped_mm,
+	.cleanup = cleanup_stuck,
+};
+
+REGISTER_OOM_TEST(&reaped_mm)
