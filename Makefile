@@ -57,7 +57,7 @@ test-debug: deps selftests kernel-debug
 	@VM_KERNEL=$(DEBUG_TREE)/arch/x86/boot/bzImage OOM_EXT_DEBUG=1 tooling/test.sh $(TREE) $(T)
 
 stress: deps selftests
-	@OOM_EXT_STRESS_N=$(STRESS_N) tooling/test.sh $(TREE) stress_
+	@VM_TIMEOUT=$${VM_TIMEOUT:-5400} OOM_EXT_STRESS_N=$(STRESS_N) tooling/test.sh $(TREE) stress_
 
 demo: deps selftests
 	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Runs in the VM around a test command: with OOM_EXT_DEBUG=1, clears the
 # kmemleak suspects of boot first, and after the command forces a kmemleak
 # scan and searches the whole kernel log for lockdep, KASAN, RCU, atomic
@@ -30,7 +31,9 @@ else
 	echo "# no kmemleak in this kernel"
 	bad=1
 fi
-marks='BUG:|WARNING:|possible circular|possible recursive|KASAN|sleeping function called|suspicious RCU|ODEBUG:|inconsistent lock state|Oops|general protection'
+marks='BUG:|WARNING:|possible circular|possible recursive|KASAN|Oops'
+marks+='|sleeping function called|suspicious RCU|ODEBUG:|inconsistent lock state'
+marks+='|general protection'
 if dmesg | grep -E "$marks" >/dev/null; then
 	echo "# kernel log reports:"
 	dmesg | grep -E -A 12 "$marks" | sed 's/^/# /' | head -n 120

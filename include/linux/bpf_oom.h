@@ -15,7 +15,6 @@ struct mem_cgroup;
 
 #define BPF_OOM_NAME_MAX_LEN	64
 
-
 /**
  * enum bpf_oom_result - what a bpf_oom_ops handler returns
  * @BPF_OOM_PASS: the handler killed nothing; the next policy up the

@@ -11,7 +11,6 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/bpf_psi.h>
 
-
 #define BPF_PSI_NAME_MAX	64
 
 struct bpf_psi;

@@ -17,6 +17,8 @@
 #include "policy_util.h"
 #include "policy_nolink.bpf.skel.h"
 #include "kfunc_deny.bpf.skel.h"
+#include "deny_fault.bpf.skel.h"
+#include "deny_nosleep.bpf.skel.h"
 #include "util.h"
 
 /* The cgroup id that the link's info and fdinfo report. */
@@ -195,3 +197,45 @@ static struct oom_test kfunc_deny = {
 };
 
 REGISTER_OOM_TEST(&kfunc_deny)
+
+static enum oom_test_status run_deny_nosleep(void *ctx)
+{
+	struct deny_nosleep *skel = deny_nosleep__open();
+	enum oom_test_status st;
+
+	OT_ASSERT(skel, "open failed");
+	st = ot_expect_load_refused(skel->obj, "bpf_oom_kill_process() in a non-sleepable handler",
+				    "program must be sleepable to call sleepable kfunc bpf_oom_kill_process");
+	deny_nosleep__destroy(skel);
+	return st;
+}
+
+static struct oom_test deny_nosleep = {
+	.name = "kfunc_kill_needs_sleepable_handler",
+	.description =
+		"a non-sleepable handler calling bpf_oom_kill_process() (which sleeps) is rejected by the verifier",
+	.run = run_deny_nosleep,
+};
+
+REGISTER_OOM_TEST(&deny_nosleep)
+
+static enum oom_test_status run_deny_fault(void *ctx)
+{
+	struct deny_fault *skel = deny_fault__open();
+	enum oom_test_status st;
+
+	OT_ASSERT(skel, "open failed");
+	st = ot_expect_load_refused(skel->obj, "bpf_copy_from_user() in a handler",
+				    "cannot use helper bpf_copy_from_user#");
+	deny_fault__destroy(skel);
+	return st;
+}
+
+static struct oom_test deny_fault = {
+	.name = "kfunc_no_user_faults_in_handler",
+	.description =
+		"a handler calling bpf_copy_from_user() (it may fault under oom_lock) is rejected by the verifier",
+	.run = run_deny_fault,
+};
+
+REGISTER_OOM_TEST(&deny_fault)

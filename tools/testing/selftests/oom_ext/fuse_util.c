@@ -26,7 +26,7 @@
 
 #include "fuse_util.h"
 
-#define FILE_SIZE	(1 << 20)
+#define FILE_SIZE	(1024 * 1024)
 
 static void reply(int dev, __u64 unique, int error, const void *arg, size_t len)
 {
@@ -101,6 +101,7 @@ static void serve(int dev, int reads)
 			reply(dev, in->unique, 0, NULL, 0);
 			break;
 		default:
+			/* FUSE's own "not implemented" */
 			reply(dev, in->unique, -ENOSYS, NULL, 0);
 			break;
 		}
@@ -113,7 +114,8 @@ int ot_fuse_start(struct ot_fuse *f)
 	int p[2], fd;
 
 	memset(f, 0, sizeof(*f));
-	f->dev = f->reads = -1;
+	f->dev = -1;
+	f->reads = -1;
 	snprintf(f->path, sizeof(f->path), "/tmp/oom_ext_fuse.%d", getpid());
 	fd = open(f->path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -185,13 +187,16 @@ void ot_fuse_stop(struct ot_fuse *f)
 		close(f->dev);
 	if (f->reads >= 0)
 		close(f->reads);
-	f->dev = f->reads = -1;
+	f->dev = -1;
+	f->reads = -1;
 	unlink(f->path);
 }
 
 int ot_fuse_aio_read(const char *path)
 {
-	static char buf[4096] __attribute__((aligned(4096)));
+	static char raw[2 * 4096];
+	/* O_DIRECT wants an aligned buffer. */
+	char *buf = (char *)(((unsigned long)raw + 4095) & ~4095UL);
 	struct iocb cb = {}, *cbs[1] = { &cb };
 	aio_context_t ctx = 0;
 	struct stat st;
@@ -204,7 +209,7 @@ int ot_fuse_aio_read(const char *path)
 	cb.aio_lio_opcode = IOCB_CMD_PREAD;
 	cb.aio_fildes = fd;
 	cb.aio_buf = (unsigned long)buf;
-	cb.aio_nbytes = sizeof(buf);
+	cb.aio_nbytes = 4096;
 	return syscall(SYS_io_submit, ctx, 1, cbs) == 1 ? 0 : -1;
 }
 

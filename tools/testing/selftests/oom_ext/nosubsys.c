@@ -36,7 +36,7 @@ static bool boot_disabled(const char *what)
 			cmdline[0] = '\0';
 		fclose(f);
 	}
-	for (arg = strtok(cmdline, " \n"); arg; arg = strtok(NULL, " \n")) {
+	for (arg = strtok(cmdline, "\n\t "); arg; arg = strtok(NULL, "\n\t ")) {
 		char *list;
 
 		if (strncmp(arg, "cgroup_disable=", 15))

@@ -42,8 +42,10 @@ static int become(uid_t uid, unsigned long long caps)
 	if (prctl(PR_SET_KEEPCAPS, 1) || setgroups(0, NULL) ||
 	    setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
 		return -errno;
-	for (i = 0; i < 2; i++)
-		d[i].effective = d[i].permitted = caps >> (32 * i);
+	for (i = 0; i < 2; i++) {
+		d[i].effective = caps >> (32 * i);
+		d[i].permitted = d[i].effective;
+	}
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 

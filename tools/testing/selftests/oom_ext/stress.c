@@ -185,7 +185,7 @@ static enum oom_test_status run_policy_ooms(void *ctx)
 
 static struct oom_test policy_ooms = {
 	.name = "stress_policy_ooms",
-	.description = "OOM_EXT_STRESS_N memcg OOMs under oom_simple, then oom_cgroup_aware: each task killed, one kill each",
+	.description = "memcg OOMs under oom_simple, then oom_cgroup_aware: one kill each",
 	.setup = setup_stress,
 	.run = run_policy_ooms,
 	.cleanup = cleanup_stress,
@@ -250,7 +250,7 @@ static enum oom_test_status run_attach_detach(void *ctx)
 
 static struct oom_test attach_detach = {
 	.name = "stress_attach_detach_during_ooms",
-	.description = "OOM_EXT_STRESS_N attach/detach cycles while OOMs keep coming in the same memcg",
+	.description = "attach/detach cycles while OOMs keep coming in the memcg",
 	.setup = setup_stress,
 	.run = run_attach_detach,
 	.cleanup = cleanup_stress,
@@ -298,7 +298,7 @@ static enum oom_test_status run_loader_sigkill(void *ctx)
 
 static struct oom_test loader_sigkill = {
 	.name = "stress_loader_sigkill",
-	.description = "oom_cgroup_aware SIGKILLed at random points of an OOM: the OOM is still resolved, nothing stays attached",
+	.description = "oom_cgroup_aware SIGKILLed mid-OOM: the OOM is still resolved",
 	.setup = setup_stress,
 	.run = run_loader_sigkill,
 	.cleanup = cleanup_stress,
@@ -336,7 +336,8 @@ static enum oom_test_status run_cgroup_storm(void *ctx)
 	int i, n = rounds(1), status;
 	pid_t storm;
 
-	ca_args[1] = psi_args[1] = ctx;
+	ca_args[1] = ctx;
+	psi_args[1] = ctx;
 	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
 	if (st != OOM_TEST_PASS)
 		return st;
@@ -375,7 +376,7 @@ static enum oom_test_status run_cgroup_storm(void *ctx)
 
 static struct oom_test cgroup_storm = {
 	.name = "stress_cgroup_storm",
-	.description = "cgroup mkdir/rmdir storms under oom_cgroup_aware and oom_psi_proactive --children, racing their detach",
+	.description = "mkdir/rmdir storms under two policies, racing their detach",
 	.setup = setup_stress,
 	.run = run_cgroup_storm,
 	.cleanup = cleanup_stress,
@@ -428,7 +429,7 @@ static enum oom_test_status run_misbehaving(void *ctx)
 
 static struct oom_test misbehaving = {
 	.name = "stress_misbehaving_policies",
-	.description = "a policy that lies, one that stalls, one that returns garbage: the kernel resolves every OOM",
+	.description = "policies that lie, stall or return garbage: the kernel kills",
 	.setup = setup_stress,
 	.run = run_misbehaving,
 	.cleanup = cleanup_stress,

@@ -47,7 +47,8 @@ static enum oom_test_status setup_stuck(void **ctx)
 
 	if (!t)
 		OT_FAIL("no memory");
-	t->victim.pid = t->other.pid = -1;
+	t->victim.pid = -1;
+	t->other.pid = -1;
 	t->kmsg = -1;
 	err = ot_fuse_start(&t->fuse);
 	if (err) {
@@ -103,7 +104,8 @@ static int sharer_main(void *arg)
 /* In the victim: start a process on this mm that blocks reading the file. */
 static int blocked_sharer(const void *arg)
 {
-	static char stack[64 << 10] __attribute__((aligned(16)));
+	/* clone() aligns the top of the stack itself. */
+	static char stack[64 << 10];
 	const struct ot_fuse *f = arg;
 
 	close(f->dev);
@@ -118,7 +120,7 @@ static int declared(struct stuck *t, int *ret)
 }
 
 /* Wait for the OOM reaper to have reaped @pid's mm (MMF_OOM_SKIP). */
-static int reaped(struct stuck *t, pid_t pid)
+static int wait_reaped(struct stuck *t, pid_t pid)
 {
 	char needle[64];
 
@@ -146,7 +148,7 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 	t->kmsg = kmsg_open();
 	e1 = declared(t, &r1);
 	/* The victim is stuck in exit_aio(); the reaper frees its memory. */
-	was_reaped = !e1 && r1 == 1 && reaped(t, t->victim.pid);
+	was_reaped = !e1 && r1 == 1 && wait_reaped(t, t->victim.pid);
 	if (was_reaped) {
 		/*
 		 * The policy still targets the stuck victim: it is no
@@ -226,7 +228,7 @@ static enum oom_test_status run_reaped_mm(void *ctx)
 	e1 = declared(t, &r1);
 	sig = ot_wait_death(&t->victim, OT_TIMEOUT_MS);
 	/* The sharer got SIGKILL too, but waits for the server: mm reaped. */
-	if (!e1 && r1 == 1 && reaped(t, t->victim.pid)) {
+	if (!e1 && r1 == 1 && wait_reaped(t, t->victim.pid)) {
 		pol->bss->target_pid = sharer;
 		e2 = declared(t, &r2);
 		kret = pol->data->kill_ret;
