@@ -20,6 +20,12 @@
 extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 			     u64 flags) __ksym __weak;
 
+/*
+ * mm/bpf_oom.c: the system's memory headroom (MemTotal, MemAvailable, ...
+ * in pages); lock-free, callable from any struct_ops or syscall program.
+ */
+extern void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info) __ksym __weak;
+
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
