@@ -50,6 +50,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/swap.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
@@ -574,6 +575,30 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
 }
 
 /**
+ * bpf_oom_get_meminfo - read the system's memory headroom
+ * @info: filled with the numbers /proc/meminfo shows as MemTotal,
+ *	MemAvailable, MemFree, SwapTotal and SwapFree, in pages
+ *
+ * Lets a policy notice a system-wide shortage from the kernel's own
+ * estimate of available memory, without a userspace daemon reading
+ * /proc/meminfo. A handful of global counter reads, no locks: cheap enough
+ * to call from a timer every few milliseconds. The numbers are a snapshot
+ * and may be stale by the time the caller acts on them.
+ *
+ * Context: any; does not sleep.
+ */
+__bpf_kfunc void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info)
+{
+	long avail = si_mem_available();
+
+	info->total = totalram_pages();
+	info->available = avail > 0 ? avail : 0;
+	info->free = global_zone_page_state(NR_FREE_PAGES);
+	info->swap_total = total_swap_pages;
+	info->swap_free = get_nr_swap_pages();
+}
+
+/**
  * bpf_out_of_memory - declare an out-of-memory situation from BPF
  * @memcg__nullable: the memory cgroup that is out of memory; NULL (or the
  *	root memcg) declares a system-wide OOM
@@ -660,6 +685,16 @@ static const struct btf_kfunc_id_set bpf_oom_declare_kfunc_set = {
 	.filter = bpf_oom_declare_filter,
 };
 
+BTF_KFUNCS_START(bpf_oom_meminfo_kfuncs)
+BTF_ID_FLAGS(func, bpf_oom_get_meminfo)
+BTF_KFUNCS_END(bpf_oom_meminfo_kfuncs)
+
+/* Read-only and lock-free: any struct_ops or syscall program may use it. */
+static const struct btf_kfunc_id_set bpf_oom_meminfo_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &bpf_oom_meminfo_kfuncs,
+};
+
 BTF_KFUNCS_START(bpf_oom_kfuncs)
 BTF_ID_FLAGS(func, bpf_oom_kill_process, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_task_is_oom_victim)
@@ -726,6 +761,12 @@ static int __init bpf_oom_init(void)
 	if (!err)
 		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
 						&bpf_oom_declare_kfunc_set);
+	if (!err)
+		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
+						&bpf_oom_meminfo_kfunc_set);
+	if (!err)
+		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+						&bpf_oom_meminfo_kfunc_set);
 	if (err) {
 		pr_warn("bpf_oom: registration failed: %d\n", err);
 		return err;

@@ -33,6 +33,26 @@ enum bpf_oom_result {
 };
 
 /**
+ * struct bpf_oom_meminfo - the system's memory headroom, in pages
+ * @total: usable RAM (MemTotal in /proc/meminfo)
+ * @available: an estimate of the memory that new work can get without
+ *	swapping (MemAvailable): free pages above the watermark reserves plus
+ *	the reclaimable page cache and slab
+ * @free: free pages (MemFree)
+ * @swap_total: swap space (SwapTotal)
+ * @swap_free: unused swap space (SwapFree)
+ *
+ * Filled by bpf_oom_get_meminfo(). Members may be added at the end.
+ */
+struct bpf_oom_meminfo {
+	u64 total;
+	u64 available;
+	u64 free;
+	u64 swap_total;
+	u64 swap_free;
+};
+
+/**
  * struct bpf_oom_ops - a BPF OOM policy
  * @handle_out_of_memory: called under oom_lock for an OOM in the cgroup the
  *	policy is attached to or below it (for the root: every OOM). @cgrp is

@@ -20,10 +20,25 @@
  * counted and reported once. With -n the decision is reported and nothing
  * is declared.
  *
+ * A system-wide shortage is a different matter (the loader enables this
+ * rule when the root cgroup is watched). PSI at the root confirms late or
+ * never: the squeeze is bursty, spread over many tasks, and "full" needs
+ * every task stalled at once; by the time it holds, the machine thrashes.
+ * What the kernel knows early is its own estimate of available memory
+ * (MemAvailable). A bpf_timer samples it with bpf_oom_get_meminfo(), more
+ * often the closer it is to the threshold: every 2 ms per permille of RAM
+ * left above it, between 10 ms and 1 s, so a shortage is seen within one
+ * sample as long as memory fills slower than half the RAM per second. When
+ * available memory is under --avail and free swap under --swap (or there
+ * is no swap), as earlyoom's rule says, the timer starts a bpf_wq that
+ * declares a system-wide OOM: the timer runs in softirq context and cannot
+ * sleep. While an earlier victim is still exiting, the kernel says so
+ * (-EAGAIN) and the next sample tries again.
+ *
  * It demonstrates bpf_psi_ops: creating triggers in init() and in
  * handle_cgroup_online(), why the handlers are sleepable (struct_ops.s),
  * and that triggers need no cleanup: the kernel drops them with their
- * cgroup and on detach.
+ * cgroup and on detach. And a timer that hands sleepable work to a bpf_wq.
  */
 #include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
@@ -41,6 +56,8 @@ const volatile u64 cooldown_ns = 10000 * NSEC_PER_MSEC;
 const volatile u32 full_threshold_us, full_window_us;	/* 0: no full trigger */
 const volatile u32 some_threshold_us, some_window_us;	/* 0: no some trigger */
 const volatile u32 nr_targets;
+/* The system-wide rule, in permille of RAM and of swap; 0: off. */
+const volatile u32 avail_permille, swap_permille;
 
 /* What the loader asks for: cgroup ids and what to do with each. */
 struct {
@@ -80,6 +97,23 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
 
+/* The system-wide rule's state: one element. */
+struct headroom {
+	struct bpf_timer timer;
+	struct bpf_wq wq;
+	struct bpf_oom_meminfo seen;	/* the sample that saw the shortage */
+	u64 seen_ns;
+	u64 quiet_until_ns;		/* after a dry run or nothing killable */
+	u32 queued;			/* wq started, not finished */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct headroom);
+} headroom SEC(".maps");
+
 /* Inlined: more arguments than a BPF call takes. */
 static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 stall_us,
 		   u64 window_us, u64 remaining_ns, u32 explicit)
@@ -90,6 +124,7 @@ static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->cgid = cgid;
 	e->action = action;
@@ -99,13 +134,113 @@ static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 
 	e->window_us = window_us;
 	e->remaining_ms = remaining_ns / NSEC_PER_MSEC;
 	e->explicit = explicit;
-	e->oom_kills = 0;
 	memcg = action == OOM_EXT_PSI_GONE ? NULL : oom_ext_memcg_get(cgid);
 	if (memcg) {
 		e->oom_kills = bpf_mem_cgroup_memory_events(memcg, MEMCG_OOM_KILL);
 		bpf_put_mem_cgroup(memcg);
 	}
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* One line about the system-wide rule: what the sample saw, what was done. */
+static void report_short(struct headroom *h, u32 action, int err)
+{
+	struct oom_ext_psi_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgid = 1;
+	e->action = action;
+	e->err = err;
+	e->total = h->seen.total;
+	e->available = h->seen.available;
+	e->swap_total = h->seen.swap_total;
+	e->swap_free = h->seen.swap_free;
+	e->seen_ns = h->seen_ns;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* From the wq: process context, may sleep, so it may declare the OOM. */
+static int headroom_declare(void *map, int *key, void *value)
+{
+	struct headroom *h = value;
+	int ret;
+
+	if (dry_run) {
+		__sync_fetch_and_add(&stats.declared, 1);
+		report_short(h, OOM_EXT_PSI_SHORT_DRY_RUN, 0);
+		h->quiet_until_ns = bpf_ktime_get_ns() + cooldown_ns;
+		h->queued = 0;
+		return 0;
+	}
+	ret = bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
+	if (ret == -EAGAIN) {
+		/* The victim of the last one is still exiting: sample again. */
+		__sync_fetch_and_add(&stats.short_waits, 1);
+	} else {
+		__sync_fetch_and_add(&stats.declared, 1);
+		if (ret > 0)
+			__sync_fetch_and_add(&stats.kills, 1);
+		else
+			h->quiet_until_ns = bpf_ktime_get_ns() + cooldown_ns;
+		report_short(h, OOM_EXT_PSI_SHORT, ret);
+	}
+	h->queued = 0;
+	return 0;
+}
+
+/* From the timer: softirq context. Sample, maybe start the wq, rearm. */
+static int headroom_sample(void *map, int *key, void *value)
+{
+	u64 mem_min, swap_min, room, next_ms, now = bpf_ktime_get_ns();
+	struct headroom *h = value;
+	struct bpf_oom_meminfo mi;
+
+	__sync_fetch_and_add(&stats.samples, 1);
+	bpf_oom_get_meminfo(&mi);
+	mem_min = mi.total * avail_permille / 1000;
+	swap_min = mi.swap_total * swap_permille / 1000;
+	if (mi.available < mem_min && mi.swap_free <= swap_min) {
+		if (!h->queued && now >= h->quiet_until_ns) {
+			h->seen = mi;
+			h->seen_ns = now;
+			h->queued = 1;
+			if (bpf_wq_start(&h->wq, 0))
+				h->queued = 0;
+		}
+		next_ms = 10;
+	} else {
+		/* Pages left before the rule holds: memory, then swap. */
+		room = (mi.available > mem_min ? mi.available - mem_min : 0) +
+		       (mi.swap_free > swap_min ? mi.swap_free - swap_min : 0);
+		next_ms = mi.total ? 2 * room * 1000 / mi.total : 1000;
+		next_ms = next_ms < 10 ? 10 : next_ms > 1000 ? 1000 : next_ms;
+	}
+	bpf_timer_start(&h->timer, next_ms * NSEC_PER_MSEC, 0);
+	return 0;
+}
+
+static int headroom_start(void)
+{
+	u32 key = 0;
+	struct headroom *h = bpf_map_lookup_elem(&headroom, &key);
+	int err;
+
+	if (!h)
+		return -EINVAL;
+	err = bpf_wq_init(&h->wq, &headroom, 0);
+	if (!err)
+		err = bpf_wq_set_callback(&h->wq, headroom_declare, 0);
+	if (!err)
+		err = bpf_timer_init(&h->timer, &headroom, CLOCK_MONOTONIC);
+	if (!err)
+		err = bpf_timer_set_callback(&h->timer, headroom_sample);
+	if (!err)
+		err = bpf_timer_start(&h->timer, 0, 0);
+	return err;
 }
 
 /* Put the configured triggers on @cgid and start tracking it. */
@@ -146,6 +281,12 @@ int BPF_PROG(psi_init, struct bpf_psi *bpf_psi)
 
 	if (!oom_ext_psi_btf_anchor())
 		return -EINVAL;
+	if (avail_permille) {
+		int err = headroom_start();
+
+		if (err)
+			return err;
+	}
 	bpf_for(i, 0, nr_targets) {
 		struct oom_ext_psi_target *t = bpf_map_lookup_elem(&targets, &i);
 		int err;

@@ -20,6 +20,19 @@
 extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 			     u64 flags) __ksym __weak;
 
+/*
+ * mm/bpf_oom.c: the system's memory headroom (MemTotal, MemAvailable, ...
+ * in pages); lock-free, callable from any struct_ops program and timers.
+ */
+extern void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info) __ksym __weak;
+
+/* BPF workqueues (kernel/bpf/helpers.c): sleepable work started anywhere */
+extern int bpf_wq_init(struct bpf_wq *wq, void *p__map, unsigned int flags) __ksym;
+extern int bpf_wq_set_callback(struct bpf_wq *wq,
+			       int (callback_fn)(void *map, int *key, void *value),
+			       unsigned int flags) __ksym;
+extern int bpf_wq_start(struct bpf_wq *wq, unsigned int flags) __ksym;
+
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
@@ -48,6 +61,8 @@ extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
 #define ENOENT			2
 #define ENODEV			19
 #define EINVAL			22
+#define EAGAIN			11
+#define CLOCK_MONOTONIC		1
 #define CSS_TASK_ITER_PROCS	(1U << 0)	/* include/linux/cgroup.h */
 #define PF_KTHREAD		0x00200000	/* include/linux/sched.h */
 

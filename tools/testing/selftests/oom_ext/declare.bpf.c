@@ -31,3 +31,11 @@ int declare_oom(struct declare_args *args)
 	bpf_put_mem_cgroup(memcg);
 	return 0;
 }
+
+/* bpf_oom_get_meminfo() into the context, for comparison with /proc/meminfo. */
+SEC("syscall")
+int read_meminfo(struct bpf_oom_meminfo *info)
+{
+	bpf_oom_get_meminfo(info);
+	return 0;
+}
