@@ -12,7 +12,7 @@ CMD	?=
 
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
-.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi clean \
+.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi bench-peers clean \
 	kernel-debug test-debug stress
 
 help:
@@ -29,6 +29,8 @@ help:
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
+	@echo "  bench-peers every handler (kernel, earlyoom, nohang, oomd, ours) on the same loads;"
+	@echo "             RUNS=5 runs each (VM, ~40 min)"
 	@echo "  vm         interactive shell in the VM (repo at $(CURDIR), tree at TREE)"
 	@echo "  vm-run     run CMD='...' in the VM and return its exit status"
 	@echo "  series     export a git format-patch series against the base to $(SERIES)"
@@ -67,6 +69,9 @@ bench: deps selftests
 
 bench-psi: deps selftests
 	@tooling/bench-psi-reaction.sh $(TREE)
+
+bench-peers: deps selftests
+	@tooling/bench-peers.sh $(TREE)
 
 vm: kernel
 	@tooling/vm.sh $(TREE)

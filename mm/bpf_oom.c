@@ -658,10 +658,56 @@ __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 	return handled ? 1 : 0;
 }
 
+/*
+ * Declared system-wide OOMs queued by bpf_out_of_memory_async(). One static
+ * work item: requests that arrive while it is pending merge into it, as
+ * sysrq-f's do. The workqueue has a rescuer, so the OOM is declared even
+ * when no new worker can be allocated, which is when it matters.
+ */
+static struct workqueue_struct *bpf_oom_wq;
+
+static void bpf_oom_async_workfn(struct work_struct *work)
+{
+	int ret = bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
+
+	/* No one waits for the result; a repeat caller would flood the log. */
+	if (!ret)
+		pr_info_ratelimited("bpf_oom: queued OOM: nothing to kill\n");
+}
+
+static DECLARE_WORK(bpf_oom_async_work, bpf_oom_async_workfn);
+
+/**
+ * bpf_out_of_memory_async - queue a declared system-wide OOM
+ * @flags: must be 0
+ *
+ * For programs that cannot sleep, such as a bpf_timer callback that polls
+ * bpf_oom_get_meminfo(): queues bpf_out_of_memory(NULL, 0,
+ * %BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) on a workqueue, as sysrq-f queues its
+ * OOM. A request made while an earlier one is still queued merges with it;
+ * one that arrives while the earlier one runs is queued again. The policies
+ * attached on the path, then the kernel, choose the victim, and a victim
+ * that is still exiting holds the next request off as it holds off any
+ * OOM, so a caller may repeat the request for as long as its condition
+ * holds. The result is not reported to the caller: the OOM report and the
+ * oom_kill counters say what happened.
+ *
+ * Context: any; does not sleep.
+ * Return: 0 if the OOM was queued, -EBUSY if an earlier request is still
+ * queued and this one merged with it, -EINVAL for unknown @flags.
+ */
+__bpf_kfunc int bpf_out_of_memory_async(u64 flags)
+{
+	if (flags)
+		return -EINVAL;
+	return queue_work(bpf_oom_wq, &bpf_oom_async_work) ? 0 : -EBUSY;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(bpf_oom_declare_kfuncs)
 BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_out_of_memory_async)
 BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
 
 /*
@@ -754,6 +800,9 @@ static int __init bpf_oom_init(void)
 {
 	int err;
 
+	bpf_oom_wq = alloc_workqueue("bpf_oom", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!bpf_oom_wq)
+		return -ENOMEM;
 	err = register_bpf_struct_ops(&bpf_oom_bpf_ops, bpf_oom_ops);
 	if (!err)
 		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,

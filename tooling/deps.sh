@@ -13,6 +13,9 @@ pkgs=(
 	clang-16 llvm-16 lld-16 ccache python3 git
 	qemu-system-x86 busybox-static udev
 	stress-ng procps util-linux iproute2
+	# the peers that `make bench-peers` measures (their services stay off
+	# on the host: the benchmark starts them inside the VM)
+	earlyoom nohang oomd
 	# virtme-ng's own dependencies (its .deb comes from ../shared/debs)
 	python3-argcomplete python3-requests python3-setuptools
 	file kbd util-linux-extra
@@ -32,6 +35,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
+	# Installing a peer enables its service: keep the host as it was.
+	if [ -d /run/systemd/system ]; then
+		for p in "${missing[@]}"; do
+			case $p in
+			earlyoom|oomd) $SUDO systemctl disable --now "$p" >/dev/null 2>&1 || true ;;
+			nohang) $SUDO systemctl disable --now nohang nohang-desktop >/dev/null 2>&1 || true ;;
+			esac
+		done
+	fi
 fi
 
 # virtme-ng: from shared/debs when present, else from the Debian archive.

@@ -497,6 +497,7 @@ BTF_KFUNCS_START(bpf_psi_kfuncs)
 BTF_ID_FLAGS(func, bpf_psi_create_trigger, KF_SLEEPABLE)
 #ifdef CONFIG_BPF_OOM
 BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_out_of_memory_async)
 #endif
 BTF_KFUNCS_END(bpf_psi_kfuncs)
 

@@ -8,8 +8,10 @@
  * is not attached to a cgroup: it puts triggers on the cgroups it is
  * given), and prints what it does: the cgroups it watches, each OOM it
  * declares with the cgroup's oom_kill count afterwards, cool-downs, and
- * the counters every -i seconds. It exits on SIGINT/SIGTERM, or once every
- * cgroup named on the command line is gone.
+ * the counters every -i seconds. Watching the root cgroup means the
+ * system-wide rule (--avail, --swap) instead of triggers there. It exits
+ * on SIGINT/SIGTERM, or once every cgroup named on the command line is
+ * gone.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include <oom_ext/oom_ext.h>
@@ -32,6 +35,8 @@ enum {
 	OPT_FULL,
 	OPT_SOME,
 	OPT_COOLDOWN,
+	OPT_AVAIL,
+	OPT_SWAP,
 };
 
 static const struct option extra_opts[] = {
@@ -39,6 +44,8 @@ static const struct option extra_opts[] = {
 	{ "full", required_argument, NULL, OPT_FULL },
 	{ "some", required_argument, NULL, OPT_SOME },
 	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
+	{ "avail", required_argument, NULL, OPT_AVAIL },
+	{ "swap", required_argument, NULL, OPT_SWAP },
 	{}
 };
 
@@ -53,7 +60,11 @@ static const char extra_help[] =
 "                    (T, W: e.g. 100ms/1s; W at most 10s; default --full 100ms/1s)\n"
 "  --cooldown SECS   after declaring an OOM in a cgroup, ignore it this long\n"
 "                    (default 10)\n"
-"An incident is acted upon once its trigger fires in two consecutive windows.\n"
+"  --avail PCT       with -c on the root cgroup: declare a system-wide OOM\n"
+"                    when available memory is under PCT of RAM (default 5)\n"
+"  --swap PCT        ... and free swap under PCT of swap (default 10)\n"
+"An incident is acted upon once its trigger fires in two consecutive windows\n"
+"and the memcg is stuck: with a memory.high, more than 1/16 above it.\n"
 "The victim is chosen by the memcg's bpf_oom_ops policy, if any, else the kernel.\n";
 
 static struct target {
@@ -65,6 +76,8 @@ static struct target {
 static int nr_targets, nr_explicit;
 static __u32 full_t, full_w, some_t, some_w;
 static unsigned long cooldown_s = 10;
+static __u32 avail_permille = 50, swap_permille = 100;
+static bool system_wide;
 static struct oom_psi_proactive *skel;
 
 static void add_target(const char *path, __u32 how, __u32 explicit)
@@ -127,6 +140,21 @@ static void parse_spec(const char *opt, const char *arg, __u32 *t, __u32 *w)
 	}
 }
 
+/* A percentage from 0.1 to 100, as permille (rounded). */
+static __u32 parse_permille(const char *opt, const char *arg)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0.1 && v <= 100)) {
+		oom_ext_err("--%s %s: expected a percentage from 0.1 to 100", opt, arg);
+		exit(OOM_EXT_EXIT_USAGE);
+	}
+	return (__u32)(v * 10 + 0.5);
+}
+
 static int extra_opt(int opt, const char *arg)
 {
 	char *end;
@@ -140,6 +168,11 @@ static int extra_opt(int opt, const char *arg)
 		return 0;
 	case OPT_SOME:
 		parse_spec("some", arg, &some_t, &some_w);
+		return 0;
+	case OPT_AVAIL:
+	case OPT_SWAP:
+		*(opt == OPT_AVAIL ? &avail_permille : &swap_permille) =
+			parse_permille(opt == OPT_AVAIL ? "avail" : "swap", arg);
 		return 0;
 	case OPT_COOLDOWN:
 		errno = 0;
@@ -175,6 +208,8 @@ static void resolve_targets(void)
 			exit(OOM_EXT_EXIT_USAGE);
 		}
 		targets[i].cgid = st.st_ino;
+		if (targets[i].how == OOM_EXT_PSI_WATCH && st.st_ino == OOM_EXT_ROOT_CGID)
+			system_wide = true;
 		for (j = 0; j < i; j++) {
 			if (targets[j].cgid == st.st_ino && targets[j].how == targets[i].how) {
 				oom_ext_err("%s %s: given twice", opt, targets[i].path);
@@ -240,11 +275,43 @@ static void print_stats(void)
 	const struct oom_ext_psi_stats *s = &skel->bss->stats;
 
 	printf("oom_psi_proactive: watching %llu, events %llu, declared %llu, kills %llu, "
-	       "unconfirmed %llu, cooling %llu\n",
+	       "unconfirmed %llu, cooling %llu, progressing %llu",
 	       (unsigned long long)s->watched, (unsigned long long)s->events,
 	       (unsigned long long)s->declared, (unsigned long long)s->kills,
-	       (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling);
+	       (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling,
+	       (unsigned long long)s->progressing);
+	if (system_wide)
+		printf(", memory samples %llu, requests merged %llu",
+		       (unsigned long long)s->samples, (unsigned long long)s->short_waits);
+	printf("\n");
 	fflush(stdout);
+}
+
+/* The system-wide rule held: what the sample saw and what came of it. */
+static int print_short(const struct oom_ext_psi_event *e)
+{
+	double mib = sysconf(_SC_PAGESIZE) / 1048576.0;
+	char swap[96] = "no swap";
+
+	if (e->swap_total)
+		snprintf(swap, sizeof(swap), "free swap %.1f MiB (%.1f%% < %.1f%%)",
+			 e->swap_free * mib, 100.0 * e->swap_free / e->swap_total,
+			 swap_permille / 10.0);
+	printf("oom_psi_proactive: system: available memory %.1f MiB of %.1f MiB (%.1f%% < %.1f%%), %s: ",
+	       e->available * mib, e->total * mib,
+	       e->total ? 100.0 * e->available / e->total : 0, avail_permille / 10.0, swap);
+	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN)
+		printf("would declare a system-wide OOM [dry run]\n");
+	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
+		printf("still short after %lu s of OOMs; pausing for %lu s\n",
+		       cooldown_s, cooldown_s);
+	else if (e->err < 0)
+		printf("declaring a system-wide OOM failed: %s\n", strerror(-e->err));
+	else
+		printf("system-wide OOM declared, %.1f ms after the sample\n",
+		       (e->ts_ns - e->seen_ns) / 1e6);
+	fflush(stdout);
+	return 0;
 }
 
 static int print_event(void *ctx, void *data, size_t size)
@@ -255,6 +322,9 @@ static int print_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (e->action == OOM_EXT_PSI_SHORT || e->action == OOM_EXT_PSI_SHORT_DRY_RUN ||
+	    e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
+		return print_short(e);
 	kind = e->full ? "full" : "some";
 	if (e->action == OOM_EXT_PSI_GONE) {
 		old = name_forget(e->cgid);
@@ -266,7 +336,12 @@ static int print_event(void *ctx, void *data, size_t size)
 	switch (e->action) {
 	case OOM_EXT_PSI_WATCHING:
 		name_remember(e->cgid, path);
-		printf("oom_psi_proactive: watching %s\n", path);
+		if (e->cgid == OOM_EXT_ROOT_CGID)
+			printf("oom_psi_proactive: watching the whole machine: available memory "
+			       "under %.1f%% of RAM and free swap under %.1f%% of swap\n",
+			       avail_permille / 10.0, swap_permille / 10.0);
+		else
+			printf("oom_psi_proactive: watching %s\n", path);
 		break;
 	case OOM_EXT_PSI_GONE:
 		printf("oom_psi_proactive: %s was removed\n", path);
@@ -341,6 +416,10 @@ int main(int argc, char **argv)
 	skel->rodata->some_threshold_us = some_t;
 	skel->rodata->some_window_us = some_w;
 	skel->rodata->nr_targets = nr_targets;
+	if (system_wide) {
+		skel->rodata->avail_permille = avail_permille;
+		skel->rodata->swap_permille = swap_permille;
+	}
 	if (oom_psi_proactive__load(skel)) {
 		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)");
 		oom_psi_proactive__destroy(skel);
@@ -374,7 +453,11 @@ int main(int argc, char **argv)
 		printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
 	if (some_w)
 		printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
-	printf(", cool-down %lu s; Ctrl-C detaches\n", cooldown_s);
+	printf(", cool-down %lu s", cooldown_s);
+	if (system_wide)
+		printf("; system-wide: available memory under %.1f%% and free swap under %.1f%%",
+		       avail_permille / 10.0, swap_permille / 10.0);
+	printf("; Ctrl-C detaches\n");
 	ret = oom_ext_loop(link, skel->maps.events, print_event, print_stats, &opts);
 	bpf_link__destroy(link);
 	oom_psi_proactive__destroy(skel);

@@ -12,7 +12,10 @@
  *
  * An incident is acted upon when the pressure holds: the trigger fired
  * again within two windows of its previous event, i.e. the threshold was
- * crossed in two consecutive windows. Then bpf_out_of_memory() declares an
+ * crossed in two consecutive windows; and when the memcg is stuck rather
+ * than slowed: more than 1/16 above its memory.high, or, without one,
+ * refaulting its working set (see stuck()). Then bpf_out_of_memory()
+ * declares an
  * OOM in the cgroup's memcg. The victim is chosen as for any OOM there:
  * by a bpf_oom_ops policy attached to the memcg or above it (for example
  * oom_cgroup_aware), else by the kernel. A per-cgroup cool-down (default
@@ -20,10 +23,31 @@
  * counted and reported once. With -n the decision is reported and nothing
  * is declared.
  *
+ * A system-wide shortage is a different matter: watching the root cgroup
+ * means this rule, and no triggers there. PSI at the root confirms late or
+ * never: the squeeze is bursty, spread over many tasks, and "full" needs
+ * every task stalled at once; by the time it holds, the machine thrashes.
+ * What the kernel knows early is its own estimate of available memory
+ * (MemAvailable). A bpf_timer samples it with bpf_oom_get_meminfo(), more
+ * often the closer it is to the threshold: every 2 ms per permille of RAM
+ * left above it, between 10 ms and 1 s, so a shortage is seen within one
+ * sample as long as memory fills slower than half the RAM per second. When
+ * available memory is under --avail and free swap under --swap (or there
+ * is no swap), as earlyoom's rule says, the timer calls
+ * bpf_out_of_memory_async(): the timer runs in softirq context and cannot
+ * sleep, so the kernel declares the system-wide OOM from its own workqueue,
+ * as it does for sysrq-f, within milliseconds. While the condition holds
+ * the timer asks again every 10 ms: a victim that is still exiting holds
+ * the next OOM off in the kernel, so no second task dies for one shortage,
+ * and if the first victim was too small the next request kills again. If
+ * the condition outlives --cooldown the rule backs off and says so (nothing
+ * killable, or the shortage is not ours to fix).
+ *
  * It demonstrates bpf_psi_ops: creating triggers in init() and in
  * handle_cgroup_online(), why the handlers are sleepable (struct_ops.s),
  * and that triggers need no cleanup: the kernel drops them with their
- * cgroup and on detach.
+ * cgroup and on detach. And a bpf_timer that samples the kernel's memory
+ * counters and declares an OOM without sleeping.
  */
 #include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
@@ -41,6 +65,8 @@ const volatile u64 cooldown_ns = 10000 * NSEC_PER_MSEC;
 const volatile u32 full_threshold_us, full_window_us;	/* 0: no full trigger */
 const volatile u32 some_threshold_us, some_window_us;	/* 0: no some trigger */
 const volatile u32 nr_targets;
+/* The system-wide rule, in permille of RAM and of swap; 0: off. */
+const volatile u32 avail_permille, swap_permille;
 
 /* What the loader asks for: cgroup ids and what to do with each. */
 struct {
@@ -62,6 +88,7 @@ struct {
 struct watched {
 	u64 last_event_ns;	/* previous event of the current incident */
 	u64 cooldown_until_ns;
+	u64 activations;	/* workingset refaults seen at the last event */
 	u32 explicit;
 	u32 cooling_reported;
 };
@@ -80,6 +107,21 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
 
+/* The system-wide rule's state: one element. */
+struct headroom {
+	struct bpf_timer timer;
+	struct bpf_oom_meminfo seen;	/* the sample that first saw the shortage */
+	u64 seen_ns;			/* 0: no shortage now */
+	u64 quiet_until_ns;		/* backing off: dry run, or it lasted */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct headroom);
+} headroom SEC(".maps");
+
 /* Inlined: more arguments than a BPF call takes. */
 static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 stall_us,
 		   u64 window_us, u64 remaining_ns, u32 explicit)
@@ -90,6 +132,7 @@ static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return;
+	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->cgid = cgid;
 	e->action = action;
@@ -99,13 +142,115 @@ static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 
 	e->window_us = window_us;
 	e->remaining_ms = remaining_ns / NSEC_PER_MSEC;
 	e->explicit = explicit;
-	e->oom_kills = 0;
 	memcg = action == OOM_EXT_PSI_GONE ? NULL : oom_ext_memcg_get(cgid);
 	if (memcg) {
 		e->oom_kills = bpf_mem_cgroup_memory_events(memcg, MEMCG_OOM_KILL);
 		bpf_put_mem_cgroup(memcg);
 	}
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* One line about the system-wide rule: what the sample saw, what was done. */
+static void report_short(struct headroom *h, u32 action, int err)
+{
+	struct oom_ext_psi_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgid = 1;
+	e->action = action;
+	e->err = err;
+	e->total = h->seen.total;
+	e->available = h->seen.available;
+	e->swap_total = h->seen.swap_total;
+	e->swap_free = h->seen.swap_free;
+	e->seen_ns = h->seen_ns;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * A shortage is seen: ask the kernel for a system-wide OOM. Reported once
+ * per shortage; the requests that follow while it lasts are only counted.
+ */
+static void headroom_short(struct headroom *h, struct bpf_oom_meminfo *mi, u64 now)
+{
+	bool first = !h->seen_ns;
+	int ret = 0;
+
+	if (first) {
+		h->seen = *mi;
+		h->seen_ns = now;
+	}
+	if (dry_run) {
+		__sync_fetch_and_add(&stats.declared, 1);
+		report_short(h, OOM_EXT_PSI_SHORT_DRY_RUN, 0);
+		h->quiet_until_ns = now + cooldown_ns;
+		return;
+	}
+	if (now - h->seen_ns > cooldown_ns) {
+		/* Kills did not end it: nothing killable, or not for us. */
+		report_short(h, OOM_EXT_PSI_SHORT_GAVE_UP, 0);
+		h->quiet_until_ns = now + cooldown_ns;
+		h->seen_ns = 0;
+		return;
+	}
+	ret = bpf_out_of_memory_async(0);
+	if (ret == -EBUSY) {
+		__sync_fetch_and_add(&stats.short_waits, 1);
+		return;
+	}
+	__sync_fetch_and_add(&stats.declared, 1);
+	if (first || ret)
+		report_short(h, OOM_EXT_PSI_SHORT, ret);
+}
+
+/* From the timer: softirq context. Sample, maybe declare, rearm. */
+static int headroom_sample(void *map, int *key, void *value)
+{
+	u64 mem_min, swap_min, room, next_ms, now = bpf_ktime_get_ns();
+	struct headroom *h = value;
+	struct bpf_oom_meminfo mi;
+
+	__sync_fetch_and_add(&stats.samples, 1);
+	bpf_oom_get_meminfo(&mi);
+	mem_min = mi.total * avail_permille / 1000;
+	swap_min = mi.swap_total * swap_permille / 1000;
+	if (mi.available < mem_min && mi.swap_free <= swap_min) {
+		if (now >= h->quiet_until_ns)
+			headroom_short(h, &mi, now);
+		next_ms = 10;
+	} else {
+		h->seen_ns = 0;
+		/* Pages left before the rule holds: memory, then swap. */
+		room = (mi.available > mem_min ? mi.available - mem_min : 0) +
+		       (mi.swap_free > swap_min ? mi.swap_free - swap_min : 0);
+		next_ms = mi.total ? 2 * room * 1000 / mi.total : 1000;
+		next_ms = next_ms < 10 ? 10 : next_ms > 1000 ? 1000 : next_ms;
+	}
+	bpf_timer_start(&h->timer, next_ms * NSEC_PER_MSEC, 0);
+	return 0;
+}
+
+static int headroom_start(void)
+{
+	u32 key = 0;
+	struct headroom *h = bpf_map_lookup_elem(&headroom, &key);
+	int err;
+
+	if (!h)
+		return -EINVAL;
+	if (!bpf_ksym_exists(bpf_out_of_memory_async) ||
+	    !bpf_ksym_exists(bpf_oom_get_meminfo))
+		return -EOPNOTSUPP;
+	err = bpf_timer_init(&h->timer, &headroom, CLOCK_MONOTONIC);
+	if (!err)
+		err = bpf_timer_set_callback(&h->timer, headroom_sample);
+	if (!err)
+		err = bpf_timer_start(&h->timer, 0, 0);
+	return err;
 }
 
 /* Put the configured triggers on @cgid and start tracking it. */
@@ -116,6 +261,9 @@ static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 
 	if (bpf_map_lookup_elem(&watched, &cgid))
 		return 0;	/* both -c and --children name it */
+	/* The root has the system-wide rule instead of triggers. */
+	if (cgid == OOM_EXT_ROOT_CGID)
+		goto watching;
 	if (full_window_us)
 		err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
 					     full_threshold_us, full_window_us);
@@ -128,6 +276,7 @@ static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 			report(cgid, OOM_EXT_PSI_ERROR, err, 0, 0, 0, 0, explicit);
 		return err;
 	}
+watching:
 	bpf_map_update_elem(&watched, &cgid, &w, BPF_ANY);
 	__sync_fetch_and_add(&stats.watched, 1);
 	report(cgid, OOM_EXT_PSI_WATCHING, 0, 0, 0, 0, 0, explicit);
@@ -146,6 +295,12 @@ int BPF_PROG(psi_init, struct bpf_psi *bpf_psi)
 
 	if (!oom_ext_psi_btf_anchor())
 		return -EINVAL;
+	if (avail_permille) {
+		int err = headroom_start();
+
+		if (err)
+			return err;
+	}
 	bpf_for(i, 0, nr_targets) {
 		struct oom_ext_psi_target *t = bpf_map_lookup_elem(&targets, &i);
 		int err;
@@ -191,6 +346,36 @@ void BPF_PROG(psi_cgroup_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
 		report(cgroup_id, OOM_EXT_PSI_GONE, 0, 0, 0, 0, 0, explicit);
 }
 
+/*
+ * Pressure alone does not tell a job that reclaim keeps going (swapping to
+ * zram, streaming through its page cache) from one that cannot go on.
+ * With a memory.high, reclaim holds a job that progresses at its limit,
+ * while one whose memory cannot be reclaimed stays above it, throttled: it
+ * is stuck while its usage is more than 1/16 above memory.high. Without
+ * one, a memcg at memory.max is thrashing when what reclaim evicts is
+ * needed again: stuck if, since the previous event, pages of its working
+ * set came back (the kernel's workingset "activate" refaults) amounting to
+ * at least 1/16 of its usage. A stream reads each page once and refaults
+ * none of its working set.
+ */
+static bool stuck(struct mem_cgroup *memcg, struct watched *w)
+{
+	unsigned long high = memcg->memory.high;
+	long usage = memcg->memory.usage.counter;
+	u64 act, delta;
+
+	if (usage <= 0)
+		return false;
+	if (high < memcg->memory.max)
+		return (unsigned long)usage > high + high / 16;
+	bpf_mem_cgroup_flush_stats(memcg);
+	act = bpf_mem_cgroup_page_state(memcg, WORKINGSET_ACTIVATE_ANON) +
+	      bpf_mem_cgroup_page_state(memcg, WORKINGSET_ACTIVATE_FILE);
+	delta = act - w->activations;
+	w->activations = act;
+	return delta >= (u64)usage / 16;
+}
+
 SEC("struct_ops.s/handle_psi_event")
 void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigger)
 {
@@ -215,10 +400,22 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 		return;
 	}
 
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return;
 	/* Confirm: the threshold was crossed in the previous window too. */
 	if (!w->last_event_ns || now - w->last_event_ns > 2 * window_ns) {
 		w->last_event_ns = now;
+		stuck(memcg, w);	/* the refault count to compare with */
+		bpf_put_mem_cgroup(memcg);
 		__sync_fetch_and_add(&stats.unconfirmed, 1);
+		return;
+	}
+	if (!stuck(memcg, w)) {
+		/* Slowed, not stuck: look again at the next event. */
+		w->last_event_ns = now;
+		__sync_fetch_and_add(&stats.progressing, 1);
+		bpf_put_mem_cgroup(memcg);
 		return;
 	}
 	w->last_event_ns = 0;
@@ -227,14 +424,12 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 	__sync_fetch_and_add(&stats.declared, 1);
 
 	if (dry_run) {
+		bpf_put_mem_cgroup(memcg);
 		report(cgid, OOM_EXT_PSI_DRY_RUN, 0, full, trigger->threshold_us,
 		       trigger->window_us, 0, w->explicit);
 		return;
 	}
 
-	memcg = oom_ext_memcg_get(cgid);
-	if (!memcg)
-		return;
 	/* Waits for a concurrent OOM; the victim is chosen as for any OOM. */
 	ret = bpf_out_of_memory(memcg, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
 	bpf_put_mem_cgroup(memcg);

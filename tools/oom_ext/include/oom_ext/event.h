@@ -77,6 +77,9 @@ enum oom_ext_psi_action {
 	OOM_EXT_PSI_WATCHING,	/* triggers created on a cgroup */
 	OOM_EXT_PSI_GONE,	/* a watched cgroup was removed */
 	OOM_EXT_PSI_ERROR,	/* a kfunc failed: err */
+	OOM_EXT_PSI_SHORT,	/* system-wide shortage: OOM queued, err */
+	OOM_EXT_PSI_SHORT_DRY_RUN, /* would have declared one */
+	OOM_EXT_PSI_SHORT_GAVE_UP, /* the shortage outlived --cooldown */
 };
 
 struct oom_ext_psi_event {
@@ -90,7 +93,16 @@ struct oom_ext_psi_event {
 	__u32 full;		/* "full" rather than "some" stalls */
 	__s32 err;		/* DECLARED: bpf_out_of_memory()'s result */
 	__u32 explicit;		/* GONE: a cgroup named with -c or --children */
+	/* SHORT: the sample that saw the shortage, in pages, and its time */
+	__u64 total;
+	__u64 available;
+	__u64 swap_total;
+	__u64 swap_free;
+	__u64 seen_ns;		/* bpf_ktime_get_ns() of that sample */
 };
+
+/* The root cgroup's id on cgroup2 (kernfs gives the root inode 1). */
+#define OOM_EXT_ROOT_CGID	1
 
 /* What the loader asks oom_psi_proactive to watch, by cgroup id. */
 #define OOM_EXT_PSI_WATCH	1	/* -c: the cgroup itself */
@@ -109,6 +121,9 @@ struct oom_ext_psi_stats {
 	__u64 declared;		/* OOMs declared (or, with -n, not) */
 	__u64 kills;		/* declared OOMs that killed */
 	__u64 watched;		/* cgroups with triggers now */
+	__u64 progressing;	/* held near memory.high by reclaim: not declared */
+	__u64 samples;		/* system-wide rule: memory samples taken */
+	__u64 short_waits;	/* shortage seen, the previous request still queued */
 };
 
 #endif /* __OOM_EXT_EVENT_H */

@@ -15,6 +15,7 @@
 /* The flags, from the UAPI headers (only #defines: no clash with vmlinux.h) */
 #include <linux/bpf_oom.h>
 #include <linux/bpf_psi.h>
+#include <asm-generic/errno.h>
 
 /* mm/bpf_oom.c: declare an OOM; from bpf_psi_ops and syscall programs */
 extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
@@ -22,9 +23,15 @@ extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 
 /*
  * mm/bpf_oom.c: the system's memory headroom (MemTotal, MemAvailable, ...
- * in pages); lock-free, callable from any struct_ops or syscall program.
+ * in pages); lock-free, callable from any struct_ops program and timers.
  */
 extern void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info) __ksym __weak;
+
+/*
+ * mm/bpf_oom.c: queue a declared system-wide OOM from a program that cannot
+ * sleep (a bpf_timer callback); bpf_psi_ops and syscall programs.
+ */
+extern int bpf_out_of_memory_async(u64 flags) __ksym __weak;
 
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
@@ -40,6 +47,8 @@ extern struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css) __
 extern void bpf_put_mem_cgroup(struct mem_cgroup *memcg) __ksym;
 extern unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
 						  enum memcg_memory_event event) __ksym;
+extern unsigned long bpf_mem_cgroup_page_state(struct mem_cgroup *memcg, int idx) __ksym;
+extern void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) __ksym;
 
 /* cgroup and task iterators (kernel/bpf/cgroup_iter.c, task_iter.c) */
 extern int bpf_iter_css_new(struct bpf_iter_css *it,
@@ -51,9 +60,7 @@ extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
 extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym;
 extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
 
-#define ENOENT			2
-#define ENODEV			19
-#define EINVAL			22
+#define CLOCK_MONOTONIC		1
 #define CSS_TASK_ITER_PROCS	(1U << 0)	/* include/linux/cgroup.h */
 #define PF_KTHREAD		0x00200000	/* include/linux/sched.h */
 

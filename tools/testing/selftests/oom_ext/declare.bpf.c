@@ -2,7 +2,9 @@
 /*
  * bpf_out_of_memory() from a syscall program, run by the tests through
  * BPF_PROG_RUN: declare an OOM in the memcg of a cgroup id (0: global)
- * with the given order and flags, and hand back the result.
+ * with the given order and flags, and hand back the result; the same
+ * through the kernel's workqueue with bpf_out_of_memory_async(); and
+ * bpf_oom_get_meminfo().
  */
 #include <oom_ext/common.bpf.h>
 
@@ -37,5 +39,13 @@ SEC("syscall")
 int read_meminfo(struct bpf_oom_meminfo *info)
 {
 	bpf_oom_get_meminfo(info);
+	return 0;
+}
+
+/* Queue a system-wide OOM with @args->flags; the result in @args->ret. */
+SEC("syscall")
+int declare_async(struct declare_args *args)
+{
+	args->ret = bpf_out_of_memory_async(args->flags);
 	return 0;
 }

@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The whole machine: bpf_oom_get_meminfo() against /proc/meminfo.
+ * The whole machine: bpf_oom_get_meminfo() against /proc/meminfo, a real
+ * system-wide squeeze that oom_psi_proactive (watching the root) turns
+ * into a declared OOM before the kernel's own, resolved by
+ * oom_cgroup_aware system-wide, and loads under pressure that still make
+ * progress, which nothing may kill.
+ *
+ * The runner and the loaders it starts run at oom_score_adj -1000 for the
+ * duration (children inherit it); the tasks of a test set their own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 
 #include "oom_test.h"
@@ -14,6 +27,7 @@
 #include "declare.bpf.skel.h"
 #include "util.h"
 
+#define NR_TENANTS	2
 
 /* struct bpf_oom_meminfo (include/linux/bpf_oom.h), as the program fills it */
 struct meminfo {
@@ -23,6 +37,44 @@ struct meminfo {
 	__u64 swap_total;
 	__u64 swap_free;
 };
+
+struct glob {
+	char *cg[NR_TENANTS + 1];	/* tenants, then the job */
+	struct ot_child task[NR_TENANTS + 1];
+	struct ot_proc ca, psi;
+	char adj[16];			/* the runner's oom_score_adj before */
+	bool zram;			/* zram0 is swap */
+	int zram_dev;			/* a zram disk added, or -1 */
+};
+
+static const char *const names[] = { "global/t1", "global/t2", "global/job" };
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
 
 /* A /proc/meminfo or /proc/vmstat value; -1 if missing. */
 static long long proc_key(const char *file, const char *key)
@@ -39,6 +91,77 @@ static long long proc_key(const char *file, const char *key)
 			v = atoll(line + n + 1);
 	fclose(f);
 	return v;
+}
+
+static enum oom_test_status setup_glob(void **ctx)
+{
+	struct glob *t = calloc(1, sizeof(*t));
+	int i;
+
+	if (!t)
+		OT_FAIL("no memory");
+	for (i = 0; i <= NR_TENANTS; i++)
+		t->task[i].pid = -1;
+	t->ca.out = t->ca.err = t->psi.out = t->psi.err = -1;
+	t->zram_dev = -1;
+	if (read_str("/proc/self/oom_score_adj", t->adj, sizeof(t->adj)) ||
+	    write_str("/proc/self/oom_score_adj", "-1000")) {
+		free(t);
+		OT_FAIL("cannot protect the runner: %s", strerror(errno));
+	}
+	free(cg_create("global"));
+	cg_write(CG_TEST_ROOT "/global", "cgroup.subtree_control", "+memory");
+	for (i = 0; i <= NR_TENANTS; i++)
+		t->cg[i] = cg_create(names[i]);
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_glob(void *ctx)
+{
+	struct glob *t = ctx;
+	int i;
+
+	ot_proc_kill(&t->psi);
+	ot_proc_kill(&t->ca);
+	for (i = 0; i <= NR_TENANTS; i++) {
+		ot_reap(&t->task[i]);
+		if (t->cg[i])
+			cg_destroy(t->cg[i]);
+		free(t->cg[i]);
+	}
+	cg_destroy(CG_TEST_ROOT "/global");
+	if (t->zram) {
+		swapoff("/dev/zram0");
+		write_str("/sys/block/zram0/reset", "1");
+	}
+	if (t->zram_dev >= 0) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%d", t->zram_dev);
+		write_str("/sys/class/zram-control/hot_remove", id);
+	}
+	write_str("/proc/self/oom_score_adj", t->adj);
+	free(t);
+}
+
+/* oom_cgroup_aware system-wide and oom_psi_proactive on the root and on
+ * the children of CG_TEST_ROOT/global. */
+static enum oom_test_status start_policies(struct glob *t)
+{
+	const char *ca_args[] = { "-i", "0", NULL };
+	const char *psi_args[] = { "-i", "0", "-c", CG_MNT,
+				   "--children", CG_TEST_ROOT "/global", NULL };
+	enum oom_test_status st;
+
+	st = ot_loader_start(&t->ca, "oom_cgroup_aware", ca_args, 0);
+	if (!st)
+		st = ot_loader_attached(&t->ca);
+	if (!st)
+		st = ot_loader_start(&t->psi, "oom_psi_proactive", psi_args, 0);
+	if (!st)
+		st = ot_loader_attached(&t->psi);
+	return st;
 }
 
 static enum oom_test_status run_meminfo(void *ctx)
@@ -75,3 +198,261 @@ static struct oom_test meminfo = {
 };
 
 REGISTER_OOM_TEST(&meminfo)
+
+/* Run declare_async with @flags; its result, or -1000 if the run failed. */
+static int declare_async(struct declare *skel, __u64 flags)
+{
+	struct {
+		__u64 cgid, flags;
+		__s32 order, ret;
+	} args = { .flags = flags, .ret = -1000 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.declare_async), &opts))
+		return -1000;
+	return args.ret;
+}
+
+/*
+ * bpf_out_of_memory_async() from a program that cannot wait: the kernel
+ * declares the system-wide OOM from its workqueue and kills the task with
+ * the highest badness, which has oom_score_adj 1000; unknown flags queue
+ * nothing.
+ */
+static enum oom_test_status run_async(void *ctx)
+{
+	struct ot_hog hog = { .mib = 32, .adj = 1000 };
+	long long kills = proc_key("/proc/vmstat", "oom_kill");
+	struct declare *skel = declare__open_and_load();
+	struct glob *t = ctx;
+	int kmsg, ret, bad, sig, declared;
+
+	OT_ASSERT(skel, "load: %s", ot_libbpf_log());
+	bad = declare_async(skel, 1);
+	kmsg = kmsg_open();
+	if (ot_spawn_hog(&t->task[2], t->cg[2], &hog)) {
+		close(kmsg);
+		declare__destroy(skel);
+		OT_FAIL("the task did not start");
+	}
+	ret = declare_async(skel, 0);
+	sig = ot_wait_death(&t->task[2], OT_TIMEOUT_MS);
+	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
+	close(kmsg);
+	declare__destroy(skel);
+	OT_ASSERT(bad == -EINVAL, "flags 1: %d, expected -EINVAL", bad);
+	OT_ASSERT(ret == 0, "bpf_out_of_memory_async: %d", ret);
+	OT_ASSERT(sig == SIGKILL, "the task ended with %d", sig);
+	OT_ASSERT(declared, "the kernel's report does not say BPF declared the OOM");
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1, "oom_kill went from %lld to %lld",
+		  kills, proc_key("/proc/vmstat", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test async = {
+	.name = "global_declare_async_kills",
+	.description = "bpf_out_of_memory_async() from a syscall program: the kernel declares a system-wide OOM from its workqueue and kills the task of highest badness; unknown flags are refused",
+	.setup = setup_glob,
+	.run = run_async,
+	.cleanup = cleanup_glob,
+};
+
+REGISTER_OOM_TEST(&async)
+
+/*
+ * Two tenants hold 300 MiB in all; a third task grows without bound. The
+ * policy declares a system-wide OOM before the kernel's own, and
+ * oom_cgroup_aware, attached system-wide, kills the grower and nothing else.
+ */
+static enum oom_test_status run_squeeze(void *ctx)
+{
+	struct ot_hog t1 = { .mib = 200, .adj = 1, .churn = true };
+	struct ot_hog t2 = { .mib = 100, .adj = 1, .churn = true };
+	struct ot_hog grow = { .mib = 1, .adj = 1, .grow = true };
+	long long kills = proc_key("/proc/vmstat", "oom_kill");
+	char line[512], want[64];
+	struct glob *t = ctx;
+	enum oom_test_status st;
+	int kmsg, declared, sig;
+
+	OT_ASSERT(!ot_spawn_hog(&t->task[0], t->cg[0], &t1) &&
+		  !ot_spawn_hog(&t->task[1], t->cg[1], &t2), "the tenants did not start");
+	st = start_policies(t);
+	if (st)
+		return st;
+	kmsg = kmsg_open();
+	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &grow), "the grower did not start");
+	sig = ot_wait_death(&t->task[2], OT_TIMEOUT_MS);
+	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
+	close(kmsg);
+	OT_ASSERT(sig == SIGKILL, "the grower ended with %d", sig);
+	OT_ASSERT(ot_alive(&t->task[0]) && ot_alive(&t->task[1]), "a tenant died");
+	OT_ASSERT(declared, "the kernel's report does not say BPF declared the OOM");
+	OT_ASSERT(ot_proc_read_until(t->psi.out, "system-wide OOM declared", line, sizeof(line),
+				     OT_TIMEOUT_MS), "oom_psi_proactive reported no declared OOM");
+	ot_info("%s", line);
+	OT_ASSERT(ot_proc_read_until(t->ca.out, "killed pid", line, sizeof(line), OT_TIMEOUT_MS),
+		  "oom_cgroup_aware reported no kill");
+	ot_info("%s", line);
+	snprintf(want, sizeof(want), "killed pid %d ", t->task[2].pid);
+	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1, "oom_kill went from %lld to %lld",
+		  kills, proc_key("/proc/vmstat", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test squeeze = {
+	.name = "global_squeeze_kills_grower",
+	.description = "a machine-wide squeeze: oom_psi_proactive on the root declares a system-wide OOM first, oom_cgroup_aware kills the grower, both tenants live",
+	.setup = setup_glob,
+	.run = run_squeeze,
+	.cleanup = cleanup_glob,
+};
+
+REGISTER_OOM_TEST(&squeeze)
+
+/* No kill anywhere, and neither loader decided anything. */
+static enum oom_test_status assert_no_kill(struct glob *t, long long kills)
+{
+	char line[512];
+
+	OT_ASSERT(!ot_proc_read_until(t->psi.out, "declare", line, sizeof(line), 100),
+		  "oom_psi_proactive: %s", line);
+	OT_ASSERT(!ot_proc_read_until(t->ca.out, "killed pid", line, sizeof(line), 100),
+		  "oom_cgroup_aware: %s", line);
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills, "oom_kill went from %lld to %lld",
+		  kills, proc_key("/proc/vmstat", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+/* What the reader streams: a block device, read through its page cache. */
+struct stream {
+	char path[64];
+	long mib;
+	int passes;
+};
+
+static int stream_dev(const void *arg)
+{
+	const struct stream *sa = arg;
+	static char buf[1 << 16];
+	long long left;
+	ssize_t n;
+	int fd, i;
+
+	for (i = 0; i < sa->passes; i++) {
+		fd = open(sa->path, O_RDONLY);
+		if (fd < 0)
+			return 1;
+		for (left = (long long)sa->mib << 20; left > 0; left -= n) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+		}
+		close(fd);
+		if (left > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A job in a memcg of 32M reads a 256 MiB disk (a zram device, so that the
+ * reads cost no I/O) twice, through the page cache: its cache turns over
+ * 16 times, reclaim keeps up, the job finishes.
+ */
+static enum oom_test_status run_cache(void *ctx)
+{
+	struct stream sa = { .mib = 256, .passes = 2 };
+	struct ot_hog reader = { .mib = 1, .adj = 1, .then = stream_dev, .arg = &sa };
+	long long kills = proc_key("/proc/vmstat", "oom_kill");
+	struct glob *t = ctx;
+	enum oom_test_status st;
+	char id[16], size[32];
+
+	if (read_str("/sys/class/zram-control/hot_add", id, sizeof(id)))
+		OT_SKIP("no zram (CONFIG_ZRAM)");
+	t->zram_dev = atoi(id);
+	snprintf(sa.path, sizeof(sa.path), "/sys/block/zram%d/disksize", t->zram_dev);
+	snprintf(size, sizeof(size), "%ldM", sa.mib);
+	OT_ASSERT(!write_str(sa.path, size), "%s: %s", sa.path, strerror(errno));
+	snprintf(sa.path, sizeof(sa.path), "/dev/zram%d", t->zram_dev);
+	OT_ASSERT(!cg_write(t->cg[2], "memory.max", "32M"), "memory.max");
+	st = start_policies(t);
+	if (st)
+		return st;
+	/* ot_spawn_hog() returns once the disk was read. */
+	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &reader), "the reader failed or was killed");
+	ot_info("read %ld MiB twice in a 32M memcg; memory.events max %lld, file pages now %lld kB",
+		sa.mib, cg_read_key(t->cg[2], "memory.events", "max"),
+		cg_read_key(t->cg[2], "memory.stat", "file") / 1024);
+	OT_ASSERT(cg_read_key(t->cg[2], "memory.events", "max") > 0,
+		  "the page cache never reached memory.max");
+	OT_ASSERT(cg_read_key(t->cg[2], "memory.events", "oom_kill") == 0, "oom_kill in the memcg");
+	return assert_no_kill(t, kills);
+}
+
+static struct oom_test cache = {
+	.name = "global_benign_page_cache",
+	.description = "a memcg of 32M streams a 256 MiB disk twice through the page cache under both policies: nothing is killed",
+	.setup = setup_glob,
+	.run = run_cache,
+	.cleanup = cleanup_glob,
+};
+
+REGISTER_OOM_TEST(&cache)
+
+/*
+ * With 256M of zram swap, a job 8 MiB above its memory.high keeps
+ * rewriting its 40 MiB for 15 s: it swaps and is throttled, and it makes
+ * progress. Nothing may kill it.
+ */
+static enum oom_test_status run_zram(void *ctx)
+{
+	struct ot_hog job = { .mib = 40, .adj = 1, .churn = true };
+	long long kills = proc_key("/proc/vmstat", "oom_kill");
+	struct glob *t = ctx;
+	enum oom_test_status st;
+	int sig;
+
+	if (access("/sys/block/zram0/disksize", W_OK))
+		OT_SKIP("no zram0 (CONFIG_ZRAM)");
+	OT_ASSERT(!write_str("/sys/block/zram0/disksize", "256M"), "zram0 disksize");
+	t->zram = true;
+	{
+		const char *mkswap[] = { "/sbin/mkswap", "/dev/zram0", NULL };
+		struct ot_proc p = { .out = -1, .err = -1 };
+
+		OT_ASSERT(!ot_proc_start(&p, mkswap, 0) && !ot_proc_wait(&p, OT_TIMEOUT_MS) &&
+			  WIFEXITED(p.status) && !WEXITSTATUS(p.status), "mkswap failed");
+		ot_proc_kill(&p);
+	}
+	OT_ASSERT(!swapon("/dev/zram0", 0), "swapon: %s", strerror(errno));
+	OT_ASSERT(!cg_write(t->cg[2], "memory.high", "32M"), "memory.high");
+	st = start_policies(t);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &job), "the job did not start");
+	sig = ot_wait_death(&t->task[2], 15000);
+	ot_info("after 15 s: memory.events high %lld, memory.stat pswpin %lld pswpout %lld",
+		cg_read_key(t->cg[2], "memory.events", "high"),
+		cg_read_key(t->cg[2], "memory.stat", "pswpin"),
+		cg_read_key(t->cg[2], "memory.stat", "pswpout"));
+	/* First who decided what, then how the job ended. */
+	st = assert_no_kill(t, kills);
+	if (st)
+		return st;
+	OT_ASSERT(sig == -ETIMEDOUT, "the job ended with %d", sig);
+	OT_ASSERT(cg_read_key(t->cg[2], "memory.stat", "pswpout") > 0, "the job never swapped");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test zram = {
+	.name = "global_benign_zram_swap",
+	.description = "with zram swap, a job a little above its memory.high swaps and makes progress for 15 s under both policies: nothing is killed",
+	.setup = setup_glob,
+	.run = run_zram,
+	.cleanup = cleanup_glob,
+};
+
+REGISTER_OOM_TEST(&zram)

@@ -187,25 +187,36 @@ char *cg_create(const char *name)
 	return path;
 }
 
-static void touch_mib(long mib)
+/* Map and touch @mib MiB; with @keep, the mapping (one, of @mib MiB). */
+static char *touch_mib(long mib, bool keep)
 {
-	long page = sysconf(_SC_PAGESIZE);
+	long page = sysconf(_SC_PAGESIZE), off;
+	char *p;
 
+	if (keep) {
+		p = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		for (off = 0; off < mib << 20; off += page)
+			p[off] = 1;
+		return p;
+	}
 	while (mib-- > 0) {
-		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		long off;
-
+		p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			_exit(3);
 		for (off = 0; off < (1 << 20); off += page)
 			p[off] = 1;
 	}
+	return NULL;
 }
 
 static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 {
-	char adj[16];
+	long page = sysconf(_SC_PAGESIZE), off;
+	char adj[16], *mem;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (cg && cg_write(cg, "cgroup.procs", "0"))
@@ -215,7 +226,7 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 		if (write_file("/proc/self/oom_score_adj", adj))
 			_exit(2);
 	}
-	touch_mib(hog->mib);
+	mem = touch_mib(hog->mib, hog->churn);
 	if (hog->then && hog->then(hog->arg))
 		_exit(5);
 	if (hog->vfork) {
@@ -235,7 +246,10 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 		_exit(4);
 	close(ready_fd);
 	if (hog->grow)
-		touch_mib(1L << 30);
+		touch_mib(1L << 30, false);
+	while (hog->churn)
+		for (off = 0; off < hog->mib << 20; off += page)
+			mem[off]++;
 	for (;;)
 		pause();
 }

@@ -48,6 +48,7 @@ struct ot_hog {
 	bool grow;	/* afterwards keep allocating until killed */
 	int adj;	/* oom_score_adj to set first (0 leaves it alone) */
 	bool vfork;	/* then vfork(): the child reports ready and sleeps */
+	bool churn;	/* afterwards keep rewriting its memory: a working set */
 	/* In the child, after touching the memory: non-zero fails the spawn. */
 	int (*then)(const void *arg);
 	const void *arg;

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Every OOM handler on the same loads, side by side, in one VM boot
+# (make bench-peers).
+#
+#   tooling/bench-peers.sh [TREE]     boots the VM and runs itself there
+#
+# Environment: RUNS (default 5) repetitions of each scenario and handler;
+# SCENARIOS and HANDLERS (space-separated names, default: all, listed
+# below) to run a subset.
+#
+# Handlers: kernel (nothing but the kernel), earlyoom (defaults), nohang
+# (its packaged config; for a memcg scenario its PSI check watches that
+# memcg), oomd (Debian 12's 0.5; oomd_config below writes a config per
+# scenario: pressure over 60 % for 10 s, or free swap under 10 %, in the
+# scenario's cgroup kills its largest child), cgroup_aware
+# (oom_cgroup_aware system-wide), psi (oom_psi_proactive: the root for
+# the system-wide rule plus the children of the scenario's cgroup), both.
+#
+# Scenarios (tooling/bench/squeeze.c runs each load; the VM has 2 GiB):
+#   global       tenants t1 (500 MiB) and t2 (250 MiB), a culprit growing by
+#                100 MiB/s until the machine runs out; no swap
+#   global_zram  the same with 1 GiB of zram swap
+#   memcg_low    a memcg with memory.max 600M: tenant t1 (300 MiB, under
+#                memory.low 300M), a leaker growing by 50 MiB/s
+#   split        the culprit spreads over 4 sub-cgroups of a memcg with
+#                memory.max 600M, next to tenant t1 (200 MiB)
+#   high_thrash  a culprit under memory.high 64M (memory.max 1G), no swap
+#   benign_cache a cgroup with memory.max 64M reads a 512 MiB disk 3 times
+#   benign_zram  a job 24 MiB above its memory.high 96M, zram swap on
+#
+# Prints one table: per scenario and handler, runs in which the culprit was
+# killed, innocent deaths, time to the culprit's death (median, min, max),
+# memory used at the death (median), the tenants' memory "full" stall and
+# the system's, medians over the runs, and for earlyoom and
+# oom_psi_proactive how long their kill rule (MemAvailable and SwapFree
+# under their thresholds) had held when the culprit died. Takes about 40 minutes with RUNS=5.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" != --in-vm ]; then
+	tree=${1:-$top/out/linux}
+	VM_MEM=${VM_MEM:-2G} VM_TIMEOUT=${VM_TIMEOUT:-7200} \
+		exec "$top/tooling/vm.sh" "$tree" -- env RUNS="${RUNS:-5}" \
+		SCENARIOS="${SCENARIOS:-}" HANDLERS="${HANDLERS:-}" "$0" --in-vm
+fi
+
+RUNS=${RUNS:-5}
+SCENARIOS=${SCENARIOS:-global global_zram memcg_low split high_thrash benign_cache benign_zram}
+HANDLERS=${HANDLERS:-kernel earlyoom nohang oomd cgroup_aware psi both}
+bin=$top/out/linux/tools/oom_ext/build/bin
+cg=/sys/fs/cgroup/bench
+res=/tmp/bench-peers
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# The benchmark and every handler are off limits to every killer;
+# squeeze.c puts its load back to 0.
+echo -1000 >/proc/self/oom_score_adj
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+gcc -O2 -Wall -o /tmp/squeeze "$top/tooling/bench/squeeze.c"
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $cg $res
+echo +memory >$cg/cgroup.subtree_control
+# benign_cache streams a 512 MiB disk through the page cache: a zram
+# device of its own, read without I/O cost (the VM's root, 9p, is slow).
+disk=/dev/zram$(cat /sys/class/zram-control/hot_add)
+echo 512M >/sys/block/${disk#/dev/}/disksize
+
+zram_on() {
+	swapoff /dev/zram0 2>/dev/null || true
+	echo 1 >/sys/block/zram0/reset
+	echo lzo >/sys/block/zram0/comp_algorithm 2>/dev/null || true
+	echo 1G >/sys/block/zram0/disksize
+	mkswap /dev/zram0 >/dev/null
+	swapon /dev/zram0
+}
+zram_off() {
+	swapoff /dev/zram0 2>/dev/null || true
+	echo 1 >/sys/block/zram0/reset 2>/dev/null || true
+}
+
+# setup SCENARIO: create its cgroups; prints the squeeze arguments.
+setup() {
+	local s=$1
+	rmdir_all
+	mkdir $cg/t1 $cg/t2 $cg/job
+	case $s in
+	global) zram_off; echo "-r 100 -t 90 $cg/job $cg/t1:500 $cg/t2:250" ;;
+	global_zram) zram_on; echo "-r 100 -t 120 $cg/job $cg/t1:500 $cg/t2:250" ;;
+	memcg_low)
+		zram_off
+		echo +memory >$cg/job/cgroup.subtree_control
+		echo 600M >$cg/job/memory.max
+		mkdir $cg/job/t1 $cg/job/leak
+		echo 300M >$cg/job/t1/memory.low
+		echo "-r 50 -t 60 $cg/job/leak $cg/job/t1:300" ;;
+	split)
+		zram_off
+		echo +memory >$cg/job/cgroup.subtree_control
+		echo 600M >$cg/job/memory.max
+		mkdir $cg/job/t1 $cg/job/grow
+		echo +memory >$cg/job/grow/cgroup.subtree_control
+		echo "-r 100 -s 4 -t 60 $cg/job/grow $cg/job/t1:200" ;;
+	high_thrash)
+		zram_off
+		echo 64M >$cg/job/memory.high
+		echo 1G >$cg/job/memory.max
+		echo 0 >$cg/job/memory.swap.max
+		echo "-r 50 -t 30 $cg/job" ;;
+	benign_cache)
+		zram_off
+		echo 64M >$cg/job/memory.max
+		echo "-c 3 -f $disk -t 120 $cg/job" ;;
+	benign_zram)
+		zram_on
+		echo 96M >$cg/job/memory.high
+		echo "-j 120 -t 40 $cg/job" ;;
+	esac
+}
+
+rmdir_all() {
+	local d
+	for d in $(find $cg -mindepth 1 -depth -type d 2>/dev/null); do
+		rmdir "$d" 2>/dev/null || true
+	done
+}
+
+# The cgroup that a psi handler watches the children of, per scenario.
+psi_parent() {
+	case $1 in
+	memcg_low|split) echo $cg/job ;;
+	*) echo $cg ;;
+	esac
+}
+
+# The scenario's cgroup for the peers that watch one (oomd, nohang's PSI).
+watch_cg() {
+	case $1 in
+	global*) echo bench ;;
+	split) echo bench/job/grow ;;
+	*) echo bench/job ;;
+	esac
+}
+
+# oomd_config SCENARIO: pressure or low swap in the scenario's cgroup kills
+# its largest child (oomd 0.5 plugins).
+oomd_config() {
+	local w
+	w=$(watch_cg "$1")
+	cat <<-EOF
+	{ "rulesets": [
+	  { "name": "memory pressure in $w",
+	    "detectors": [[ "pressure above 60 for 10s",
+	      { "name": "pressure_above",
+	        "args": { "cgroup": "$w", "resource": "memory",
+	                  "threshold": "60", "duration": "10" } },
+	      { "name": "memory_reclaim",
+	        "args": { "cgroup": "$w", "duration": "10" } } ]],
+	    "actions": [{ "name": "kill_by_memory_size_or_growth",
+	                  "args": { "cgroup": "$w/*" } }] },
+	  { "name": "low swap",
+	    "detectors": [[ "free swap under 10 percent",
+	      { "name": "swap_free", "args": { "threshold_pct": "10" } } ]],
+	    "actions": [{ "name": "kill_by_memory_size_or_growth",
+	                  "args": { "cgroup": "$w/*" } }] } ] }
+	EOF
+}
+
+# nohang_config SCENARIO: the packaged config; PSI on the scenario's memcg.
+nohang_config() {
+	case $1 in
+	global*) cat /etc/nohang/nohang.conf ;;
+	*) sed -e 's/^psi_checking_enabled.*/psi_checking_enabled = True/' \
+	       -e "s|^psi_path.*|psi_path = /sys/fs/cgroup/$(watch_cg "$1")/memory.pressure|" \
+	       -e 's/^psi_excess_duration.*/psi_excess_duration = 10/' \
+	       /etc/nohang/nohang.conf ;;
+	esac
+}
+
+# wait_attached FILE: a loader's "attached" line, or give up after 30 s.
+wait_attached() {
+	local i
+	for i in $(seq 300); do
+		grep -q "attached" "$1" && return 0
+		sleep 0.1
+	done
+	log "no 'attached' line in $1:"; cat "$1" >&2
+	exit 1
+}
+
+# rule_args HANDLER: the kill rule squeeze times the death against.
+rule_args() {
+	case $1 in
+	earlyoom) echo "-a 10:10" ;;	# its defaults: -m 10 -s 10
+	psi|both) echo "-a 5:10" ;;	# oom_psi_proactive --avail 5 --swap 10
+	esac
+}
+
+pids=()
+start_handler() {
+	local h=$1 s=$2 out=$res/handler.out
+	pids=()
+	: >$out
+	case $h in
+	kernel) ;;
+	earlyoom) earlyoom -r 0 >$out 2>&1 & pids+=($!) ;;
+	nohang)
+		nohang_config "$s" >$res/nohang.conf
+		nohang --config $res/nohang.conf >$out 2>&1 & pids+=($!) ;;
+	oomd)
+		oomd_config "$s" >$res/oomd.json
+		oomd --interval 1 --config $res/oomd.json --cgroup-fs /sys/fs/cgroup \
+			>$out 2>&1 & pids+=($!) ;;
+	cgroup_aware|both)
+		"$bin/oom_cgroup_aware" -i 0 >$out 2>&1 & pids+=($!)
+		wait_attached $out ;;
+	esac
+	case $h in
+	psi|both)
+		"$bin/oom_psi_proactive" -i 0 -c /sys/fs/cgroup --children "$(psi_parent "$s")" \
+			>$res/psi.out 2>&1 & pids+=($!)
+		wait_attached $res/psi.out ;;
+	esac
+	sleep 1	# the daemons' first poll
+}
+
+stop_handler() {
+	local p
+	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+
+: >$res/all
+for s in $SCENARIOS; do
+	for h in $HANDLERS; do
+		for run in $(seq 1 "$RUNS"); do
+			args=$(setup "$s")
+			start_handler "$h" "$s"
+			# shellcheck disable=SC2086
+			line=$(/tmp/squeeze $(rule_args "$h") $args)
+			stop_handler
+			log "$s $h run $run: $line"
+			echo "$s $h $line" >>$res/all
+		done
+	done
+done
+zram_off
+rmdir_all
+
+echo
+echo "bench-peers: $(nproc) vCPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), TCG, $RUNS runs each"
+python3 "$top/tooling/bench/peers-table.py" <$res/all
