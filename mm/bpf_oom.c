@@ -717,12 +717,20 @@ BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
  * register it with their own filter (kernel/sched/bpf_psi.c does for
  * bpf_psi_ops). bpf_oom_ops handlers would deadlock on oom_lock and are
  * refused.
+ *
+ * Declaring an OOM kills a task anywhere in the domain, so it takes what
+ * attaching a policy takes: CAP_SYS_ADMIN, of the task loading the syscall
+ * program (the verifier calls this filter in its context), not only the
+ * CAP_BPF a syscall program needs. bpf_psi_ops programs got theirs checked
+ * at attach.
  */
 static int bpf_oom_declare_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
 	if (!btf_id_set8_contains(&bpf_oom_declare_kfuncs, kfunc_id))
 		return 0;
-	return prog->type == BPF_PROG_TYPE_SYSCALL ? 0 : -EACCES;
+	if (prog->type != BPF_PROG_TYPE_SYSCALL)
+		return -EACCES;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 static const struct btf_kfunc_id_set bpf_oom_declare_kfunc_set = {

@@ -9,12 +9,19 @@
 # just above its usage. A hog in one leaf then grows until the memcg OOMs,
 # RUNS times per policy. The policy runs in dry-run mode: it makes its
 # whole decision, reports it and passes, so the kernel then runs its own
-# select_bad_process() on the same OOM. kprobe events time both:
-#   policy  bpf_oom_handle()         (dispatch + the BPF policy's decision)
-#   kernel  mem_cgroup_scan_tasks()  (select_bad_process() on a memcg OOM)
+# select_bad_process() on the same OOM. Three times per OOM:
+#   program   the BPF policy's handler alone: run_time_ns / run_cnt of
+#             the program (kernel.bpf_stats_enabled), read from the
+#             loader's fdinfo before and after the OOM
+#   dispatch  bpf_oom_handle() (kprobe pair) minus the program: the
+#             framework's own cost (pending-victim check, SRCU, links)
+#   kernel    mem_cgroup_scan_tasks() (kprobe pair): select_bad_process()
+#             on a memcg OOM
+# Each OOM's first bpf_oom_handle() and first kernel selection are paired;
+# the hog is waited for, so the previous victim is gone before the next.
 # vm.oom_dump_tasks is 0 so that the OOM report does not scan the tasks too.
 # oom_simple, which scans every task from BPF, is measured the same way for
-# comparison. The result is the median of each and the ratio policy/kernel.
+# comparison. Prints min, median and max of each, and program/kernel.
 # Takes about 10 minutes under TCG (starting 10 000 processes is most of it).
 set -euo pipefail
 
@@ -33,6 +40,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 mountpoint -q $tr || mount -t tracefs none $tr
 sysctl -q vm.oom_dump_tasks=0
+sysctl -q kernel.bpf_stats_enabled=1
 gcc -O2 -Wall -o /tmp/spawn "$top/tooling/bench/spawn.c"
 
 log "building 1 110 memcgs"
@@ -78,7 +86,19 @@ durations() {
 		else if (ev == want "_out:" && start != "") { printf "%d\n", (ts - start) * 1e6; start = "" }
 	}' $tr/trace
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%d %d %d", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+
+# run_time_ns and run_cnt summed over the struct_ops programs @1 holds.
+prog_stats() {
+	local f t=0 c=0 rt rc
+	for f in /proc/"$1"/fdinfo/*; do
+		grep -q '^prog_type:[[:space:]]*27$' "$f" 2>/dev/null || continue
+		rt=$(awk '/^run_time_ns:/ { print $2 }' "$f")
+		rc=$(awk '/^run_cnt:/ { print $2 }' "$f")
+		t=$((t + rt)) c=$((c + rc))
+	done
+	echo "$t $c"
+}
 
 hog() {
 	exec python3 -c '
@@ -94,31 +114,38 @@ for policy in oom_cgroup_aware oom_simple; do
 	"$bin/$policy" -n -i 0 -c $cg >/tmp/bench-$policy.out &
 	loader=$!
 	until grep -q "^$policy .* /bench " /sys/kernel/debug/bpf_oom 2>/dev/null; do sleep 0.2; done
-	: >/tmp/bench-p /tmp/bench-k
+	: >/tmp/bench-prog /tmp/bench-disp /tmp/bench-k
 	for run in $(seq 1 "$RUNS"); do
 		echo >$tr/trace
+		read -r t0 c0 < <(prog_stats $loader)
 		hog ${leaves[$((run * 137 % 1000))]} &
 		{ wait $!; } 2>/dev/null || true	# until the kernel kills it
-		p=$(durations policy | head -n 1)
+		read -r t1 c1 < <(prog_stats $loader)
+		h=$(durations policy | head -n 1)
 		k=$(durations kernel | head -n 1)
-		log "$policy run $run: policy ${p:-?} us, kernel selection ${k:-?} us"
-		echo "$p" >>/tmp/bench-p
+		# The program's mean over this OOM's calls (normally one).
+		prog=$(( c1 > c0 ? (t1 - t0) / (c1 - c0) / 1000 : -1 ))
+		log "$policy run $run: program ${prog} us, bpf_oom_handle ${h:-?} us ($((c1 - c0)) calls), kernel selection ${k:-?} us"
+		[ -n "$h" ] && [ -n "$k" ] && [ "$prog" -ge 0 ] || continue
+		echo "$prog" >>/tmp/bench-prog
+		echo $((h - prog)) >>/tmp/bench-disp
 		echo "$k" >>/tmp/bench-k
 	done
 	kill -INT $loader
 	wait $loader || true
 	grep -m1 "would kill" /tmp/bench-$policy.out >&2 || true
-	results+=("$policy $(median </tmp/bench-p) $(median </tmp/bench-k)")
+	results+=("$policy $(stats </tmp/bench-prog) $(stats </tmp/bench-disp) $(stats </tmp/bench-k)")
 done
 echo 0 >$tr/events/oomb/enable
 echo >$tr/kprobe_events
 
 echo
-echo "one OOM decision, 1 110 memcgs, $n tasks, median of $RUNS OOMs each (TCG)"
-printf '%-18s %14s %20s %8s\n' policy "policy (us)" "kernel select (us)" ratio
+echo "one OOM decision, 1 110 memcgs, $n tasks, $RUNS OOMs each (TCG); us: min median max"
+printf '%-17s %-20s %-20s %-22s %s\n' policy program dispatch "kernel selection" "program/kernel"
 for r in "${results[@]}"; do
 	set -- $r
-	printf '%-18s %14s %20s %8s\n' "$1" "$2" "$3" "$(awk -v p="$2" -v k="$3" 'BEGIN { printf "%.3f", p / k }')"
+	printf '%-17s %-20s %-20s %-22s %s\n' "$1" "$2 $3 $4" "$5 $6 $7" "$8 $9 ${10}" \
+		"$(awk -v p="$3" -v k="$9" 'BEGIN { printf "%.3f", p / k }')"
 done
 
 disown -a

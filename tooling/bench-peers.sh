@@ -214,6 +214,7 @@ start_handler() {
 		"$bin/oom_cgroup_aware" -i 0 >$out 2>&1 & pids+=($!)
 		wait_attached $out ;;
 	esac
+	: >$res/psi.out
 	case $h in
 	psi|both)
 		"$bin/oom_psi_proactive" -i 0 -c /sys/fs/cgroup --children "$(psi_parent "$s")" \
@@ -225,7 +226,9 @@ start_handler() {
 
 stop_handler() {
 	local p
-	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	# SIGTERM: background jobs of a script ignore SIGINT, and a daemon
+	# that does not handle it itself (earlyoom) would never exit.
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()
 }
@@ -240,6 +243,10 @@ for s in $SCENARIOS; do
 			line=$(/tmp/squeeze $(rule_args "$h") $args)
 			stop_handler
 			log "$s $h run $run: $line"
+			# Who decided what (our loaders' decision lines).
+			cat $res/handler.out $res/psi.out 2>/dev/null |
+				grep -E "killed pid|OOM declared|declared an OOM|would" |
+				sed 's/^/bench:   /' >&2 || true
 			echo "$s $h $line" >>$res/all
 		done
 	done

@@ -12,7 +12,8 @@
 # count leaves 0: it starts to thrash) to the task's death by SIGKILL
 # (CLOCK_MONOTONIC, waited for with a pidfd).
 #   baseline  no policy: the same load, one run of TIMEOUT seconds
-#   policy    oom_psi_proactive --children react --full 100ms/1s, RUNS runs,
+#   policy    oom_psi_proactive --children react (its default trigger,
+#             --full 50ms/500ms), RUNS runs,
 #             each in a fresh child cgroup (so the cool-down of one run does
 #             not delay the next)
 # Prints each run and the median. Takes about 4 minutes under TCG.
@@ -56,7 +57,7 @@ base_events=$(tr '\n' ' ' <$cg/base/memory.events)
 log "baseline: $base ($base_full; memory.events: $base_events)"
 rmdir $cg/base
 
-"$bin/oom_psi_proactive" -i 0 --children $cg --full 100ms/1s >/tmp/bench-psi.out &
+"$bin/oom_psi_proactive" -i 0 --children $cg >/tmp/bench-psi.out &
 loader=$!
 until grep -q "attached to" /tmp/bench-psi.out 2>/dev/null; do sleep 0.2; done
 : >/tmp/bench-psi-ms
@@ -80,5 +81,5 @@ if [ "$1" = killed ]; then
 else
 	echo "no policy:                        not killed within $2 s ($3 MiB allocated; memory.pressure $base_full)"
 fi
-echo "oom_psi_proactive full 100ms/1s:  median $(median </tmp/bench-psi-ms) ms over $killed of $RUNS runs" \
+echo "oom_psi_proactive full 50ms/500ms: median $(median </tmp/bench-psi-ms) ms over $killed of $RUNS runs" \
      "(runs: $(sort -n /tmp/bench-psi-ms | tr '\n' ' '))"

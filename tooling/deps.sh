@@ -16,7 +16,10 @@ pkgs=(
 	# the peers that `make bench-peers` measures (their services stay off
 	# on the host: the benchmark starts them inside the VM)
 	earlyoom nohang oomd
-	# virtme-ng's own dependencies (its .deb comes from ../shared/debs)
+	# systemd-analyze, for `make -C tools/oom_ext check-install`
+	systemd
+	# virtme-ng's own dependencies (its .deb comes from ../shared/debs or
+	# Debian unstable)
 	python3-argcomplete python3-requests python3-setuptools
 	file kbd util-linux-extra
 )
@@ -46,17 +49,30 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 
-# virtme-ng: from shared/debs when present, else from the Debian archive.
+# virtme-ng is not in Debian 12: from ../shared/debs when present, else
+# the pinned version from Debian unstable (SPEC section 2), checked by
+# sha256; if that version has left unstable, the newest one there. Its
+# dependencies are all in Debian 12.
+VNG_VER=1.41-1
+VNG_SHA=45b8fdb8e7202b679aba086d8792fe0a49c438a259cec90f336f92364c68decd
 if ! command -v vng >/dev/null 2>&1; then
-	deb=$(ls "$top"/../shared/debs/virtme-ng_*_all.deb 2>/dev/null | head -n1 || true)
-	if [ -n "$deb" ]; then
-		echo "deps: installing $(basename "$deb")"
-		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-			--no-install-recommends "$deb" >/dev/null
-	else
-		echo "deps: virtme-ng not found in ../shared/debs; trying the archive" >&2
-		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq virtme-ng >/dev/null
+	deb=$(ls "$top"/../shared/debs/virtme-ng_${VNG_VER}_all.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		# shellcheck source=tooling/unstable.sh
+		. "$here/unstable.sh"
+		cache=${OOM_EXT_CACHE:-$HOME/.cache/oom_ext}
+		echo "deps: virtme-ng $VNG_VER from Debian unstable"
+		deb=$(unstable_download "$cache/apt" "$cache" virtme-ng "$VNG_VER") ||
+			{ echo "deps: cannot get virtme-ng" >&2; exit 1; }
+		if [ "$deb" = "$cache/virtme-ng_${VNG_VER}_all.deb" ] &&
+		   [ "$(sha256sum "$deb" | cut -d' ' -f1)" != "$VNG_SHA" ]; then
+			echo "deps: $deb: sha256 mismatch" >&2
+			exit 1
+		fi
 	fi
+	echo "deps: installing $(basename "$deb")"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends "$deb" >/dev/null
 fi
 
 # virtme-ng talks to the guest through ports created by systemd-udevd.

@@ -46,25 +46,15 @@ tar_from_deb() { # deb
 	mv "$tarball.tmp" "$tarball"
 }
 
+# shellcheck source=tooling/unstable.sh
+. "$top/tooling/unstable.sh"
+
 apt_download() {
-	local st=$cache/apt src deb
-	src=$(mktemp)
-	# Reuse the mirror already configured for this machine, pointed at unstable.
-	mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^ ]*\/debian\)[[:space:]]*$/\1/p' \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-	[ -n "$mirror" ] || mirror=$(awk '$1=="deb" && $2 ~ /\/debian\/?$/ {print $2; exit}' \
-		/etc/apt/sources.list 2>/dev/null)
-	[ -n "$mirror" ] || die "no Debian mirror in the apt sources"
-	mkdir -p "$st/lists/partial" "$st/cache/archives/partial"
-	echo "deb $mirror unstable main" >"$src"
-	local opts=(-o Dir::State="$st" -o Dir::State::status=/var/lib/dpkg/status
-		-o Dir::Cache="$st/cache" -o Dir::Etc::SourceList="$src"
-		-o Dir::Etc::SourceParts=/dev/null -o APT::Sandbox::User=root)
-	apt-get "${opts[@]}" update -qq >&2
-	(cd "$cache" && apt-get "${opts[@]}" download "linux-source-7.2=$DEB_VER") >&2
-	rm -f "$src"
-	deb=$cache/linux-source-7.2_${DEB_VER}_all.deb
-	[ -f "$deb" ] || die "apt-get download did not produce $deb"
+	local deb
+	deb=$(unstable_download "$cache/apt" "$cache" linux-source-7.2 "$DEB_VER") ||
+		die "could not download linux-source-7.2 from Debian unstable"
+	[ "$deb" = "$cache/linux-source-7.2_${DEB_VER}_all.deb" ] ||
+		die "linux-source-7.2 $DEB_VER is not in Debian unstable any more (got $deb)"
 	tar_from_deb "$deb"
 }
 

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,19 +115,25 @@ static double rule_avail = -1, rule_swap = -1;
 static long used_mib(bool *rule)
 {
 	long total = -1, avail = -1, swap_total = 0, swap_free = 0;
-	char buf[256];
-	FILE *f = fopen("/proc/meminfo", "r");
+	static char buf[4096];
+	char *line;
+	ssize_t n;
+	int fd = open("/proc/meminfo", O_RDONLY);
 
 	*rule = false;
-	if (!f)
+	if (fd < 0)
 		return -1;
-	while (fgets(buf, sizeof(buf), f)) {
-		sscanf(buf, "MemTotal: %ld kB", &total);
-		sscanf(buf, "MemAvailable: %ld kB", &avail);
-		sscanf(buf, "SwapTotal: %ld kB", &swap_total);
-		sscanf(buf, "SwapFree: %ld kB", &swap_free);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		sscanf(line, "MemTotal: %ld kB", &total);
+		sscanf(line, "MemAvailable: %ld kB", &avail);
+		sscanf(line, "SwapTotal: %ld kB", &swap_total);
+		sscanf(line, "SwapFree: %ld kB", &swap_free);
 	}
-	fclose(f);
 	*rule = rule_avail >= 0 && avail < total * rule_avail / 100 &&
 		swap_free <= swap_total * rule_swap / 100;
 	return (total - avail) / 1024;
@@ -232,6 +239,7 @@ static pid_t spawn(void (*fn)(void))
 		exit(1);
 	}
 	if (!pid) {
+		munlockall();	/* the load is reclaimable as usual */
 		fn();
 		_exit(0);
 	}
@@ -301,6 +309,21 @@ int main(int argc, char **argv)
 	culprit = argv[optind++];
 	if (pipe(p))
 		return 1;
+	/*
+	 * The samples must not lag behind the load they measure. They did,
+	 * by seconds: near the end of a squeeze this process's own text was
+	 * evicted and read back from the VM's 9p root. So it locks itself in
+	 * memory (its children unlock) and takes real-time priority for
+	 * itself only.
+	 */
+	{
+		struct sched_param sp = { .sched_priority = 10 };
+
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			perror("squeeze: mlockall (samples may be late)");
+		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+			perror("squeeze: sched_setscheduler (samples may be late)");
+	}
 	for (; optind < argc && nt < MAX_PIDS; optind++) {
 		char *colon = strrchr(argv[optind], ':');
 		char c;

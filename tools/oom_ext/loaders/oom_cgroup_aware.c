@@ -44,14 +44,14 @@ static const struct option extra_opts[] = {
 };
 
 static const char extra_help[] =
-"  --prefer PATH     choose this cgroup sooner: its score counts 8 times\n"
-"  --avoid PATH      choose this cgroup later: its score counts 1/8\n"
-"  --omit PATH       never choose this cgroup or anything below it\n"
-"  --group-kill PATH when chosen, kill every process of this cgroup\n"
-"  --group-kill-all  kill every process of the cgroup the choice ends in,\n"
-"                    not only its largest task\n"
-"PATH options may be repeated. Settings are kept by cgroup id and dropped\n"
-"when the cgroup is removed.\n";
+"  --prefer PATH        choose this cgroup sooner: its score counts 8 times\n"
+"  --avoid PATH         choose this cgroup later: its score counts 1/8\n"
+"  --omit PATH          never choose this cgroup or anything below it\n"
+"  --group-kill PATH    when chosen, kill every process of this cgroup\n"
+"  --group-kill-all     kill every process of the cgroup the choice ends in,\n"
+"                       not only its largest task\n"
+"                       (PATH options may be repeated; settings are kept by\n"
+"                       cgroup id and dropped when the cgroup is removed)\n";
 
 static struct {
 	const char *path;

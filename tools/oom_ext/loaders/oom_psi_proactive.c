@@ -53,19 +53,23 @@ static const char summary[] =
 	"declare an OOM in a cgroup whose memory pressure holds (PSI)";
 
 static const char extra_help[] =
-"  (-c PATH may be repeated: watch each cgroup; this tool attaches to none)\n"
-"  --children PATH   watch every child of PATH, also ones created later\n"
-"  --full T/W        trigger on 'full' memory stalls of T per window W\n"
-"  --some T/W        trigger on 'some' memory stalls of T per window W\n"
-"                    (T, W: e.g. 100ms/1s; W at most 10s; default --full 100ms/1s)\n"
-"  --cooldown SECS   after declaring an OOM in a cgroup, ignore it this long\n"
-"                    (default 10)\n"
-"  --avail PCT       with -c on the root cgroup: declare a system-wide OOM\n"
-"                    when available memory is under PCT of RAM (default 5)\n"
-"  --swap PCT        ... and free swap under PCT of swap (default 10)\n"
-"An incident is acted upon once its trigger fires in two consecutive windows\n"
-"and the memcg is stuck: with a memory.high, more than 1/16 above it.\n"
-"The victim is chosen by the memcg's bpf_oom_ops policy, if any, else the kernel.\n";
+"  -c PATH              watch the cgroup at PATH (repeatable); the root cgroup\n"
+"                       means the whole machine (--avail, --swap)\n"
+"  --children PATH      watch every child of PATH, also ones created later\n"
+"                       (repeatable)\n"
+"  -n                   dry run: report each OOM it would declare, declare none\n"
+"  --full T/W           trigger on 'full' memory stalls of T per window W\n"
+"                       (T, W: e.g. 100ms/1s; W at most 10s)\n"
+"  --some T/W           the same for 'some' stalls (default: --full 50ms/500ms)\n"
+"  --cooldown SECS      after declaring an OOM in a cgroup, leave it alone this\n"
+"                       long (default 10)\n"
+"  --avail PCT          whole machine: declare a system-wide OOM when available\n"
+"                       memory is under PCT of RAM (default 5)\n"
+"  --swap PCT           ... and free swap under PCT of swap (default 10)\n"
+"A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
+"windows and it is stuck: more than 1/16 above its memory.high or, without one,\n"
+"refaulting its working set. The victim is chosen by the bpf_oom_ops policy\n"
+"attached there or above (oom_cgroup_aware), else by the kernel.\n";
 
 static struct target {
 	const char *path;
@@ -396,13 +400,14 @@ int main(int argc, char **argv)
 		return OOM_EXT_EXIT_USAGE;
 	}
 	if (!full_w && !some_w) {
-		full_t = 100000;
-		full_w = 1000000;
+		full_t = 50000;
+		full_w = 500000;
 	}
 	oom_ext_check_root();
 	resolve_targets();
 	oom_ext_check_kernel("bpf_psi_ops", "BPF PSI", "CONFIG_BPF_PSI");
 	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
+	oom_ext_protect(&opts);
 
 	skel = oom_psi_proactive__open();
 	if (!skel) {

@@ -14,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <bpf/btf.h>
@@ -37,22 +40,43 @@ void oom_ext_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+/*
+ * libbpf's warnings (a failed load says why) always; its debug with -v.
+ * Muted around attaching, whose errors get one line of ours.
+ */
+static bool libbpf_debug, libbpf_mute;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if ((level == LIBBPF_DEBUG && !libbpf_debug) || (libbpf_mute && !libbpf_debug))
+		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
+/* -c and -n for a bpf_oom_ops policy; other tools describe their own. */
+static const char policy_help[] =
+"  -c PATH              attach to the memory cgroup at PATH (default: the root\n"
+"                       cgroup, system-wide)\n"
+"  -n                   dry run: report each decision and pass, so the kernel\n"
+"                       chooses the victim\n";
 
 static const char common_help[] =
-"  -c PATH   attach to the memory cgroup at PATH (default: system-wide)\n"
-"  -n        dry run: report the decision, let the kernel act\n"
-"  -i SECS   print counters every SECS seconds (default 10, 0: never)\n"
-"  -v        libbpf debug output\n"
-"  -h        this help\n";
+"  -i SECS              print the counters every SECS seconds (default 10;\n"
+"                       0: only at exit)\n"
+"  --oom-score-adj N    this process's own oom_score_adj (default -1000: never\n"
+"                       killed, by the kernel or by its own policy)\n"
+"  -v                   also print libbpf's debug output\n"
+"  -V, --version        print the version and exit\n"
+"  -h, --help           print this help and exit\n";
+
+enum { OPT_OOM_SCORE_ADJ = 0x1000 };
+
+static const struct option common_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
+	{}
+};
 
 void oom_ext_parse(int argc, char **argv, const char *summary,
 		   const struct option *extra, const char *extra_help,
@@ -61,18 +85,22 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 {
 	struct option longopts[32] = {};
 	const char *name = program_invocation_short_name;
-	int n = 0, opt;
+	int n = 0, i, opt;
 
-	while (extra && extra[n].name && n < 31) {
+	while (extra && extra[n].name && n < 28) {
 		longopts[n] = extra[n];
 		n++;
 	}
+	for (i = 0; common_longopts[i].name; i++)
+		longopts[n++] = common_longopts[i];
 	memset(opts, 0, sizeof(*opts));
 	opts->interval = 10;
+	opts->oom_score_adj = -1000;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:ni:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:ni:vVh", longopts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
+		long adj;
 
 		switch (opt) {
 		case 'c':
@@ -99,9 +127,24 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 		case 'v':
 			opts->verbose = true;
 			break;
+		case OPT_OOM_SCORE_ADJ:
+			errno = 0;
+			adj = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || adj < -1000 || adj > 1000) {
+				oom_ext_err("--oom-score-adj: '%s' is not a number from -1000 to 1000",
+					    optarg);
+				exit(OOM_EXT_EXIT_USAGE);
+			}
+			opts->oom_score_adj = adj;
+			break;
+		case 'V':
+			printf("%s (oom_ext) %s\n", name, OOM_EXT_VERSION);
+			exit(0);
 		case 'h':
-			printf("%s - %s\n\nUsage: %s [options]\n\n%s%s", name, summary,
-			       name, common_help, extra_help ?: "");
+			extra_help = extra_help ?: "";
+			printf("%s - %s\n\nUsage: %s [options]\n\n%s%s%s", name, summary, name,
+			       strncmp(extra_help, "  -c ", 5) ? policy_help : "", extra_help,
+			       common_help);
 			exit(0);
 		case ':':
 			oom_ext_err("option '%s' needs an argument (see -h)", argv[optind - 1]);
@@ -123,15 +166,65 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 		oom_ext_err("unexpected argument '%s' (see -h)", argv[optind]);
 		exit(OOM_EXT_EXIT_USAGE);
 	}
-	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
+	libbpf_debug = opts->verbose;
+	libbpf_set_print(libbpf_print);
 }
 
+static bool have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+/*
+ * What the kernel checks: CAP_BPF to create the maps and load, CAP_PERFMON
+ * for a struct_ops program, CAP_SYS_ADMIN to register bpf_oom_ops or
+ * bpf_psi_ops. Not the user id: a service may have exactly these.
+ */
 void oom_ext_check_root(void)
 {
-	if (geteuid()) {
-		oom_ext_err("must run as root (attaching a BPF OOM policy needs CAP_BPF and CAP_SYS_ADMIN)");
-		exit(OOM_EXT_EXIT_USAGE);
+	static const struct { int cap; const char *name; } need[] = {
+		{ CAP_BPF, "CAP_BPF" },
+		{ CAP_PERFMON, "CAP_PERFMON" },
+		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!have_cap(need[i].cap)) {
+			oom_ext_err("needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (no %s): run as root",
+				    need[i].name);
+			exit(OOM_EXT_EXIT_USAGE);
+		}
 	}
+}
+
+/*
+ * A policy is needed most when memory runs out: keep this process out of
+ * reach. Its pages stay in RAM (a loader stuck in reclaim stops reporting,
+ * and one that is killed takes its link, and so the policy, with it), and
+ * its oom_score_adj keeps the kernel and its own policy from choosing it.
+ * Either may fail without the privilege (CAP_IPC_LOCK, CAP_SYS_RESOURCE);
+ * then say so and go on.
+ */
+void oom_ext_protect(const struct oom_ext_opts *opts)
+{
+	char adj[16];
+	int fd, n;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		oom_ext_err("warning: cannot lock this process in memory: %s", strerror(errno));
+	n = snprintf(adj, sizeof(adj), "%d", opts->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, adj, n) != n)
+		oom_ext_err("warning: cannot set this process's oom_score_adj to %s: %s",
+			    adj, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 void oom_ext_check_cgroup(const char *opt, const char *path)
@@ -185,6 +278,7 @@ void oom_ext_check(const struct oom_ext_opts *opts)
 	if (opts->cgroup)
 		oom_ext_check_cgroup("-c", opts->cgroup);
 	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
+	oom_ext_protect(opts);
 }
 
 struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts)
@@ -203,8 +297,10 @@ struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *
 		aopts.flags = BPF_F_CGROUP_FD;
 		aopts.target_fd = fd;
 	}
+	libbpf_mute = true;
 	link = bpf_map__attach_struct_ops_opts(ops, &aopts);
 	err = errno;
+	libbpf_mute = false;
 	if (fd >= 0)
 		close(fd);
 	if (link)
@@ -297,12 +393,24 @@ static void print_levels(const struct oom_ext_event *e)
 	}
 }
 
+/* The policy names itself in its reason, for the kernel's report. */
+static const char *reason_of(const struct oom_ext_event *e)
+{
+	const char *name = program_invocation_short_name;
+	size_t n = strlen(name);
+
+	if (!strncmp(e->reason, name, n) && !strncmp(e->reason + n, ": ", 2))
+		return e->reason + n + 2;
+	return e->reason;
+}
+
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct oom_ext_event *e = data;
 	const char *name = program_invocation_short_name;
 	char victim[512], domain[512], group[32] = "";
 	double mib = e->pages * 4096.0 / (1 << 20);
+	const char *reason = reason_of(e);
 
 	if (size < sizeof(*e))
 		return 0;
@@ -314,20 +422,20 @@ static int print_event(void *ctx, void *data, size_t size)
 		printf("%s: OOM in %s: killed pid %d (%s)%s in %s, %.1f MiB: %s\n", name,
 		       domain, e->pid, e->comm, group,
 		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
-		       e->reason);
+		       reason);
 		break;
 	case OOM_EXT_DRY_RUN:
 		printf("%s: OOM in %s: would kill pid %d (%s)%s in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
 		       name, domain, e->pid, e->comm, group,
 		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
-		       e->reason);
+		       reason);
 		break;
 	case OOM_EXT_FAILED:
 		printf("%s: OOM in %s: the kernel refused to kill pid %d (%s): %s; it decides\n",
 		       name, domain, e->pid, e->comm, strerror(-e->err));
 		break;
 	default:
-		printf("%s: OOM in %s: passed (%s)\n", name, domain, e->reason);
+		printf("%s: OOM in %s: passed (%s)\n", name, domain, reason);
 	}
 	print_levels(e);
 	fflush(stdout);

@@ -21,6 +21,8 @@
 
 #define OOM_EXT_MAX_CGROUPS	64
 
+#define OOM_EXT_VERSION		"0.3"
+
 struct oom_ext_opts {
 	const char *cgroup;	/* -c PATH; NULL: system-wide */
 	const char *cgroups[OOM_EXT_MAX_CGROUPS];	/* every -c, in order */
@@ -28,15 +30,19 @@ struct oom_ext_opts {
 	bool dry_run;		/* -n */
 	unsigned int interval;	/* -i SECS; 0: no periodic counters */
 	bool verbose;		/* -v */
+	int oom_score_adj;	/* --oom-score-adj N; default -1000 */
 };
 
 /* Print "<tool>: <message>" on stderr. */
 void oom_ext_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Parse the common options (-c, -n, -i, -v, -h). The tool's own long
+ * Parse the common options (-c, -n, -i, -v, -V/--version, -h/--help,
+ * --oom-score-adj). The tool's own long
  * options, if any, go through @extra_opt (return 0 if handled), with their
- * description in @extra_help. Exits with a clear line on bad input.
+ * description in @extra_help (columns as in the common help); a tool for
+ * which -c and -n mean something else describes them first there ("  -c
+ * ..."). Exits with a clear line on bad input.
  */
 struct option;
 void oom_ext_parse(int argc, char **argv, const char *summary,
@@ -45,11 +51,19 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 		   struct oom_ext_opts *opts);
 
 /*
- * Check what must hold before anything is loaded: root, a cgroup v2
+ * Check what must hold before anything is loaded: the capabilities
+ * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN), a cgroup v2
  * directory for -c (one only), a kernel with bpf_oom_ops. Exits with one
  * line if not.
  */
 void oom_ext_check(const struct oom_ext_opts *opts);
+
+/*
+ * Keep this process alive and resident through an incident: mlockall() and
+ * its own oom_score_adj (opts->oom_score_adj, default -1000). Warns and
+ * goes on if either is not permitted. oom_ext_check() ends with it.
+ */
+void oom_ext_protect(const struct oom_ext_opts *opts);
 
 /* The parts of oom_ext_check(), for tools that attach something else. */
 void oom_ext_check_root(void);

@@ -364,11 +364,12 @@ static int stream_dev(const void *arg)
 static enum oom_test_status run_cache(void *ctx)
 {
 	struct stream sa = { .mib = 256, .passes = 2 };
-	struct ot_hog reader = { .mib = 1, .adj = 1, .then = stream_dev, .arg = &sa };
+	struct ot_hog reader = { .mib = 1, .adj = 1, .after = stream_dev, .arg = &sa };
 	long long kills = proc_key("/proc/vmstat", "oom_kill");
 	struct glob *t = ctx;
 	enum oom_test_status st;
 	char id[16], size[32];
+	int sig;
 
 	if (read_str("/sys/class/zram-control/hot_add", id, sizeof(id)))
 		OT_SKIP("no zram (CONFIG_ZRAM)");
@@ -381,8 +382,13 @@ static enum oom_test_status run_cache(void *ctx)
 	st = start_policies(t);
 	if (st)
 		return st;
-	/* ot_spawn_hog() returns once the disk was read. */
-	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &reader), "the reader failed or was killed");
+	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &reader), "the reader did not start");
+	/* Slow on a debug kernel: minutes. */
+	sig = ot_wait_death(&t->task[2], 5 * OT_TIMEOUT_MS);
+	OT_ASSERT(sig != -ETIMEDOUT, "the reader did not finish in 5 min");
+	OT_ASSERT(sig == 0, "the reader was killed by signal %d", sig);
+	OT_ASSERT(WIFEXITED(t->task[2].status) && !WEXITSTATUS(t->task[2].status),
+		  "the reader failed");
 	ot_info("read %ld MiB twice in a 32M memcg; memory.events max %lld, file pages now %lld kB",
 		sa.mib, cg_read_key(t->cg[2], "memory.events", "max"),
 		cg_read_key(t->cg[2], "memory.stat", "file") / 1024);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 
 #include "oom_test.h"
@@ -184,15 +185,19 @@ int ot_listing_count(void)
 
 const char *ot_loader_path(const char *name)
 {
-	static char path[PATH_MAX];
+	static char path[PATH_MAX + 64];
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0)
 		return NULL;
 	self[n] = '\0';
-	/* runner is tools/testing/selftests/oom_ext/runner */
-	snprintf(path, sizeof(path), "%s/../../../oom_ext/build/bin/%s", dirname(self), name);
+	/* Next to the runner: the build copies them there, install too. */
+	snprintf(path, sizeof(path), "%s/%s", dirname(self), name);
+	if (!access(path, X_OK))
+		return path;
+	/* tools/oom_ext's own build, from tools/testing/selftests/oom_ext */
+	snprintf(path, sizeof(path), "%s/../../../oom_ext/build/bin/%s", self, name);
 	return access(path, X_OK) ? NULL : path;
 }
 
@@ -200,7 +205,34 @@ static char rl_buf[8192];
 static size_t rl_have;
 static int rl_fd = -1;
 
-int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid)
+/*
+ * In the child: become @uid keeping exactly the capabilities in @caps
+ * (bit n: capability n), as ambient ones so that they survive execve()
+ * for a user that is not root.
+ */
+static int drop_to(uid_t uid, __u64 caps)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+	int cap;
+
+	if (caps && prctl(PR_SET_KEEPCAPS, 1))
+		return -1;
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -1;
+	if (!caps)
+		return 0;
+	data[0].effective = data[0].permitted = data[0].inheritable = (__u32)caps;
+	data[1].effective = data[1].permitted = data[1].inheritable = caps >> 32;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	for (cap = 0; cap < 64; cap++)
+		if ((caps >> cap) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+			return -1;
+	return 0;
+}
+
+int ot_proc_start_caps(struct ot_proc *p, const char *const argv[], uid_t uid, __u64 caps)
 {
 	int out[2], err[2];
 
@@ -217,8 +249,7 @@ int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid)
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid)))
+		if (uid && drop_to(uid, caps))
 			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -228,6 +259,11 @@ int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid)
 	p->out = out[0];
 	p->err = err[0];
 	return 0;
+}
+
+int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid)
+{
+	return ot_proc_start_caps(p, argv, uid, 0);
 }
 
 int ot_proc_read_until(int fd, const char *needle, char *line, size_t len, int timeout_ms)
@@ -317,8 +353,8 @@ void ot_proc_kill(struct ot_proc *p)
 	p->out = p->err = -1;
 }
 
-enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
-				     const char *const args[], uid_t uid)
+enum oom_test_status ot_loader_start_caps(struct ot_proc *p, const char *tool,
+					  const char *const args[], uid_t uid, __u64 caps)
 {
 	const char *argv[32] = { ot_loader_path(tool) };
 	int i;
@@ -327,8 +363,14 @@ enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
 		OT_SKIP("tools/oom_ext is not built (make -C tools/oom_ext)");
 	for (i = 0; args[i] && i < 30; i++)
 		argv[i + 1] = args[i];
-	OT_ASSERT(ot_proc_start(p, argv, uid) == 0, "fork/exec of %s failed", tool);
+	OT_ASSERT(ot_proc_start_caps(p, argv, uid, caps) == 0, "fork/exec of %s failed", tool);
 	return OOM_TEST_PASS;
+}
+
+enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
+				     const char *const args[], uid_t uid)
+{
+	return ot_loader_start_caps(p, tool, args, uid, 0);
 }
 
 enum oom_test_status ot_loader_attached(struct ot_proc *p)

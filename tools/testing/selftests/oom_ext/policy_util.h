@@ -57,6 +57,8 @@ struct ot_proc {
 const char *ot_loader_path(const char *name);
 /* Start @argv[0] (a path) with @argv; as user @uid unless it is 0. */
 int ot_proc_start(struct ot_proc *p, const char *const argv[], uid_t uid);
+/* The same, keeping the capabilities in @caps (bit n: capability n). */
+int ot_proc_start_caps(struct ot_proc *p, const char *const argv[], uid_t uid, __u64 caps);
 /* Read @fd until a line contains @needle; copy that line to @line. 1 found. */
 int ot_proc_read_until(int fd, const char *needle, char *line, size_t len, int timeout_ms);
 /* Wait for exit; returns 0 and sets p->status, -ETIMEDOUT, or -errno. */
@@ -77,6 +79,9 @@ enum oom_test_status ot_expect_load_refused(struct bpf_object *obj, const char *
 /* Start tools/oom_ext's @tool with @args (NULL-terminated) as @uid. */
 enum oom_test_status ot_loader_start(struct ot_proc *p, const char *tool,
 				     const char *const args[], uid_t uid);
+/* The same as @uid with exactly the capabilities in @caps. */
+enum oom_test_status ot_loader_start_caps(struct ot_proc *p, const char *tool,
+					  const char *const args[], uid_t uid, __u64 caps);
 
 /* Wait for the loader's "attached to" line. */
 enum oom_test_status ot_loader_attached(struct ot_proc *p);

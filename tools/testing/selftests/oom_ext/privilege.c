@@ -26,6 +26,7 @@
 #include "psi_ops.h"
 #include "psi_ops.bpf.skel.h"
 #include "psi_nolink.bpf.skel.h"
+#include "declare.bpf.skel.h"
 #include "util.h"
 
 #define CAPS(x)		(1ULL << (x))
@@ -176,6 +177,67 @@ static struct oom_test needs_sys_admin = {
 };
 
 REGISTER_OOM_TEST(&needs_sys_admin)
+
+/*
+ * In a child as user nobody with @caps: load declare.bpf.c, whose syscall
+ * programs call bpf_out_of_memory() and bpf_out_of_memory_async(). 0 if it
+ * loaded, else the (negative) error; -1000 if the child could not try.
+ */
+static int declare_load_as(unsigned long long caps)
+{
+	int p[2], ret = -1000, status;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1000;
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct declare *skel;
+
+		close(p[0]);
+		ret = become(USER, caps);
+		if (!ret) {
+			skel = declare__open();
+			ret = skel ? declare__load(skel) : -errno;
+			declare__destroy(skel);
+		}
+		if (write(p[1], &ret, sizeof(ret)) != sizeof(ret))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid > 0) {
+		if (read(p[0], &ret, sizeof(ret)) != sizeof(ret))
+			ret = -1000;
+		waitpid(pid, &status, 0);
+	}
+	close(p[0]);
+	return ret;
+}
+
+static enum oom_test_status run_declare_needs_sys_admin(void *ctx)
+{
+	int ret;
+
+	ret = declare_load_as(LOAD_CAPS);
+	OT_ASSERT(ret != -1000, "the child could not try");
+	OT_ASSERT(ret < 0, "syscall programs declaring OOMs loaded with CAP_BPF + CAP_PERFMON");
+	ret = declare_load_as(LOAD_CAPS | CAPS(CAP_SYS_ADMIN));
+	OT_ASSERT(ret == 0, "with CAP_SYS_ADMIN: %d", ret);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test declare_needs_sys_admin = {
+	.name = "privilege_declare_needs_cap_sys_admin",
+	.description =
+		"a syscall program calling bpf_out_of_memory() or bpf_out_of_memory_async() loads only with CAP_SYS_ADMIN, not with CAP_BPF + CAP_PERFMON",
+	.setup = setup_priv,
+	.run = run_declare_needs_sys_admin,
+	.cleanup = cleanup_priv,
+};
+
+REGISTER_OOM_TEST(&declare_needs_sys_admin)
 
 static enum oom_test_status run_needs_write(void *ctx)
 {

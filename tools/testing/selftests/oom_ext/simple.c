@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "oom_test.h"
 #include "policy_util.h"
@@ -248,7 +250,7 @@ static enum oom_test_status run_bad_input(void *ctx)
 	    (st = bad_input(t, interval, 0, "not a number")) ||
 	    (st = bad_input(t, missing, 0, "No such file")) ||
 	    (st = bad_input(t, notcg, 0, "not a cgroup v2 directory")) ||
-	    (st = bad_input(t, ok, 65534, "must run as root")))
+	    (st = bad_input(t, ok, 65534, "needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")))
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
 	return OOM_TEST_PASS;
@@ -257,13 +259,172 @@ static enum oom_test_status run_bad_input(void *ctx)
 static struct oom_test bad = {
 	.name = "simple_loader_bad_input",
 	.description =
-		"unknown flag, bad -i, missing or non-cgroup -c, not root: one line, non-zero exit, nothing attached",
+		"unknown flag, bad -i, missing or non-cgroup -c, no capabilities: one line, non-zero exit, nothing attached",
 	.setup = setup_simple,
 	.run = run_bad_input,
 	.cleanup = cleanup_simple,
 };
 
 REGISTER_OOM_TEST(&bad)
+
+/* Run @tool with @args to its end: exit 0 and stdout containing @want. */
+static enum oom_test_status prints(const char *tool, const char *const args[],
+				   const char *want, const char *not)
+{
+	struct ot_proc p;
+	char out[4096];
+	enum oom_test_status st = ot_loader_start(&p, tool, args, 0);
+
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_proc_wait(&p, OT_TIMEOUT_MS) == 0, "%s %s kept running", tool, args[0]);
+	ot_proc_slurp(p.out, out, sizeof(out));
+	ot_proc_kill(&p);
+	OT_ASSERT(WIFEXITED(p.status) && !WEXITSTATUS(p.status), "%s %s: status %d", tool,
+		  args[0], p.status);
+	OT_ASSERT(strstr(out, want), "%s %s printed: %.200s", tool, args[0], out);
+	OT_ASSERT(!not || !strstr(out, not), "%s %s printed \"%s\"", tool, args[0], not);
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_help(void *ctx)
+{
+	static const char *const tools[] = { "oom_simple", "oom_cgroup_aware",
+					     "oom_psi_proactive" };
+	const char *const help[] = { "--help", NULL }, *const h[] = { "-h", NULL };
+	const char *const version[] = { "--version", NULL };
+	enum oom_test_status st;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		/* oom_psi_proactive attaches to no cgroup: its help says so. */
+		const char *wrong = i == 2 ? "attach to the memory cgroup" : NULL;
+
+		if ((st = prints(tools[i], help, "--oom-score-adj", wrong)) ||
+		    (st = prints(tools[i], h, "Usage:", wrong)) ||
+		    (st = prints(tools[i], version, "(oom_ext)", NULL)))
+			return st;
+	}
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test help = {
+	.name = "simple_loader_help_version",
+	.description = "every loader: --help and -h print its usage, --version its version, exit 0",
+	.setup = setup_simple,
+	.run = run_help,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&help)
+
+#define CAP(n)	(1ULL << (n))
+
+/* Exactly CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN, as user nobody: it works. */
+static enum oom_test_status run_caps(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "-i", "0", "-c", t->cg, NULL };
+	struct ot_hog grow = { .grow = true };
+	enum oom_test_status st;
+	char line[512], want[64];
+
+	/* A cgroup delegated to it: attaching needs write access to it. */
+	OT_ASSERT(!chown(t->cg, 65534, 65534), "chown: %s", strerror(errno));
+	st = ot_loader_start_caps(&t->loader, "oom_simple", args, 65534,
+				  CAP(CAP_BPF) | CAP(CAP_PERFMON) | CAP(CAP_SYS_ADMIN));
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
+		return st;
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line),
+				     OT_TIMEOUT_MS) && strstr(line, want),
+		  "the policy did not kill the hog");
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test caps = {
+	.name = "simple_loader_capabilities_not_root",
+	.description = "oom_simple as user nobody with exactly CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN attaches and kills",
+	.setup = setup_simple,
+	.run = run_caps,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&caps)
+
+/* A value from /proc/PID/@file's line starting with @key, or -1. */
+static long proc_pid_key(pid_t pid, const char *file, const char *key)
+{
+	char path[64], buf[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, key, strlen(key)))
+			v = atol(buf + strlen(key));
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The loader lives in the memcg it guards, the largest task there but for
+ * the hog. It locked itself in memory and set oom_score_adj -1000, so its
+ * own policy kills the hog and it lives on; --oom-score-adj sets another.
+ */
+static enum oom_test_status run_survives(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "-i", "0", "-c", t->cg, NULL };
+	const char *const adj[] = { "-i", "0", "--oom-score-adj", "500", "-c", t->cg, NULL };
+	struct ot_hog grow = { .grow = true };
+	enum oom_test_status st;
+	char line[512], pid[16], want[64];
+
+	st = ot_loader_start(&t->loader, "oom_simple", args, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
+		return st;
+	snprintf(pid, sizeof(pid), "%d", t->loader.pid);
+	OT_ASSERT(!cg_write(t->cg, "cgroup.procs", pid), "cannot move the loader");
+	OT_ASSERT(proc_pid_key(t->loader.pid, "oom_score_adj", "") == -1000,
+		  "the loader's oom_score_adj is %ld", proc_pid_key(t->loader.pid, "oom_score_adj", ""));
+	OT_ASSERT(proc_pid_key(t->loader.pid, "status", "VmLck:") > 0, "the loader is not locked");
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line),
+				     OT_TIMEOUT_MS) && strstr(line, want), "not the hog: %s", line);
+	OT_ASSERT(ot_proc_wait(&t->loader, 0) == -ETIMEDOUT, "the loader died in the OOM");
+	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill != 1");
+	ot_proc_kill(&t->loader);
+
+	st = ot_loader_start(&t->loader, "oom_simple", adj, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
+		return st;
+	OT_ASSERT(proc_pid_key(t->loader.pid, "oom_score_adj", "") == 500,
+		  "--oom-score-adj 500: %ld", proc_pid_key(t->loader.pid, "oom_score_adj", ""));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test survives = {
+	.name = "simple_loader_survives_oom_in_its_domain",
+	.description = "a loader inside the memcg it guards is locked in memory at oom_score_adj -1000: the OOM kills the hog, not it; --oom-score-adj sets another value",
+	.setup = setup_simple,
+	.run = run_survives,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&survives)
 
 static enum oom_test_status run_second(void *ctx)
 {

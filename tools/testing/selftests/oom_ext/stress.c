@@ -12,6 +12,7 @@
  * as often.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -104,6 +105,44 @@ static void psi_counts(int *att, int *trig)
 }
 
 /*
+ * What may still hold a removed memcg: memory charged to it (the parent's
+ * counters include its dying children) or a task of ours never reaped (a
+ * zombie keeps its cgroups).
+ */
+static void explain_dying(const char *parent)
+{
+	static const char *const keys[] = { "anon", "file", "kernel", "kernel_stack",
+					    "pagetables", "percpu", "sock", "slab" };
+	char path[64], buf[512];
+	unsigned int i;
+	DIR *d;
+	struct dirent *de;
+
+	if (cg_read(parent, "memory.current", buf, sizeof(buf)) >= 0)
+		ot_info("parent memory.current %lld", strtoll(buf, NULL, 10));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ot_info("  %s %lld", keys[i], cg_read_key(parent, "memory.stat", keys[i]));
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		int ppid = 0;
+		char state = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%.16s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(strrchr(buf, ')') ?: buf, ") %c %d", &state, &ppid) == 2 &&
+		    ppid == getpid())
+			ot_info("child %s in state %c", de->d_name, state);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
  * Nothing attached, no trigger, and every cgroup removed under @parent
  * released. None of them has an event to wait on: bounded polling.
  */
@@ -134,6 +173,8 @@ static enum oom_test_status check_clean(const char *parent)
 			dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 		}
 	}
+	if (dying > 0)
+		explain_dying(parent);
 	OT_ASSERT(oom == 0, "%d bpf_oom_ops still attached", oom);
 	OT_ASSERT(att == 0 && trig == 0, "%d bpf_psi_ops attached, %d triggers left", att, trig);
 	OT_ASSERT(dying == 0, "%lld removed cgroups not released", dying);

@@ -245,6 +245,8 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(4);
 	close(ready_fd);
+	if (hog->after)
+		_exit(hog->after(hog->arg));
 	if (hog->grow)
 		touch_mib(1L << 30, false);
 	while (hog->churn)

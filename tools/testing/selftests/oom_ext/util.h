@@ -51,6 +51,8 @@ struct ot_hog {
 	bool churn;	/* afterwards keep rewriting its memory: a working set */
 	/* In the child, after touching the memory: non-zero fails the spawn. */
 	int (*then)(const void *arg);
+	/* In the child, once ready: the child exits with what it returns. */
+	int (*after)(const void *arg);
 	const void *arg;
 };
 
