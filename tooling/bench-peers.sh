@@ -4,7 +4,8 @@
 #
 #   tooling/bench-peers.sh [TREE]     boots the VM and runs itself there
 #
-# Environment: RUNS (default 5) repetitions of each scenario and handler;
+# Environment: RUNS (default 5) repetitions of each scenario and handler,
+# GLOBAL_RUNS (default RUNS) of the global* scenarios;
 # SCENARIOS and HANDLERS (space-separated names, default: all, listed
 # below) to run a subset.
 #
@@ -14,7 +15,9 @@
 # scenario: pressure over 60 % for 10 s, or free swap under 10 %, in the
 # scenario's cgroup kills its largest child), cgroup_aware
 # (oom_cgroup_aware system-wide), psi (oom_psi_proactive: the root for
-# the system-wide rule plus the children of the scenario's cgroup), both.
+# the system-wide rule plus the children of the scenario's cgroup), both;
+# and, only when named in HANDLERS, psi10 (psi with --avail 10, earlyoom's
+# threshold).
 #
 # Scenarios (tooling/bench/squeeze.c runs each load; the VM has 2 GiB):
 #   global       tenants t1 (500 MiB) and t2 (250 MiB), a culprit growing by
@@ -40,7 +43,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
 	VM_MEM=${VM_MEM:-2G} VM_TIMEOUT=${VM_TIMEOUT:-7200} \
-		exec "$top/tooling/vm.sh" "$tree" -- env RUNS="${RUNS:-5}" \
+		exec "$top/tooling/vm.sh" "$tree" -- env RUNS="${RUNS:-5}" GLOBAL_RUNS="${GLOBAL_RUNS:-}" \
 		SCENARIOS="${SCENARIOS:-}" HANDLERS="${HANDLERS:-}" "$0" --in-vm
 fi
 
@@ -192,6 +195,7 @@ rule_args() {
 	case $1 in
 	earlyoom) echo "-a 10:10" ;;	# its defaults: -m 10 -s 10
 	psi|both) echo "-a 5:10" ;;	# oom_psi_proactive --avail 5 --swap 10
+	psi10) echo "-a 10:10" ;;	# the same at earlyoom's threshold
 	esac
 }
 
@@ -216,9 +220,9 @@ start_handler() {
 	esac
 	: >$res/psi.out
 	case $h in
-	psi|both)
+	psi|both|psi10)
 		"$bin/oom_psi_proactive" -i 0 -c /sys/fs/cgroup --children "$(psi_parent "$s")" \
-			>$res/psi.out 2>&1 & pids+=($!)
+			$([ "$h" = psi10 ] && echo --avail 10) >$res/psi.out 2>&1 & pids+=($!)
 		wait_attached $res/psi.out ;;
 	esac
 	sleep 1	# the daemons' first poll
@@ -236,7 +240,9 @@ stop_handler() {
 : >$res/all
 for s in $SCENARIOS; do
 	for h in $HANDLERS; do
-		for run in $(seq 1 "$RUNS"); do
+		n=$RUNS
+		case $s in global*) n=${GLOBAL_RUNS:-$RUNS} ;; esac
+		for run in $(seq 1 "$n"); do
 			args=$(setup "$s")
 			start_handler "$h" "$s"
 			# shellcheck disable=SC2086
@@ -255,5 +261,5 @@ zram_off
 rmdir_all
 
 echo
-echo "bench-peers: $(nproc) vCPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), TCG, $RUNS runs each"
+echo "bench-peers: $(nproc) vCPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), TCG, $RUNS runs each (global*: ${GLOBAL_RUNS:-$RUNS})"
 python3 "$top/tooling/bench/peers-table.py" <$res/all

@@ -24,8 +24,8 @@ def med(v):
 
 print("| scenario | handler | culprit killed | innocent deaths | time to death, ms: median (min-max) "
       "| used MiB at death | tenants' full stall, ms | system full stall, ms "
-      "| death after its rule held, ms: median (max) |")
-print("|---|---|---|---|---|---|---|---|---|")
+      "| death after its rule held, ms: median (max) | kernel kill after the rule held, ms: median (max) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (s, h), runs in rows.items():
     killed = [r for r in runs if r["result"] == "killed"]
     ms = [float(r["ms"]) for r in killed]
@@ -33,6 +33,8 @@ for (s, h), runs in rows.items():
     t = "%s (%s-%s)" % (med(ms), med([min(ms)]), med([max(ms)])) if ms else "-"
     rule = [float(r.get("rule_ms", -1)) for r in killed if float(r.get("rule_ms", -1)) >= 0]
     rt = "%s (%s)" % (med(rule), med([max(rule)])) if rule else "-"
-    print("| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s |" % (
+    kill = [float(r.get("kill_ms", -1)) for r in killed if float(r.get("kill_ms", -1)) >= 0]
+    kt = "%s (%s)" % (med(kill), med([max(kill)])) if kill else "-"
+    print("| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s |" % (
         s, h, len(killed), len(runs), sum(int(r["innocent"]) for r in runs), t, med(used),
-        med([float(r["stall_ms"]) for r in runs]), med([float(r["full_ms"]) for r in runs]), rt))
+        med([float(r["stall_ms"]) for r in runs]), med([float(r["full_ms"]) for r in runs]), rt, kt))

@@ -22,8 +22,12 @@
  *
  * With -a AVAIL:SWAP it also watches a kill rule, earlyoom's kind:
  * MemAvailable under AVAIL % of MemTotal and SwapFree at most SWAP % of
- * SwapTotal, and reports how long before the death the rule had held
- * without a break (rule_ms; -1 if it did not hold at the death).
+ * SwapTotal, and reports how long before the death the rule first held
+ * (rule_ms; -1 if it never held), and, for a kill by the kernel (the
+ * kernel's own, or one a BPF policy makes; not a daemon's SIGKILL), how
+ * long after the rule first held /proc/vmstat's oom_kill went up
+ * (kill_ms; -1 without such a kill). The death comes later: a victim of
+ * 1 GiB takes about 0.4 s to exit under TCG.
  *
  * Every 10 ms it samples MemAvailable, then waits for the culprit's death
  * (every grower, with -s) or TIMEOUT_S (default 60) and prints one line:
@@ -31,7 +35,8 @@
  *   result=killed|done|alive ms=MS used_mib=U innocent=N stall_ms=S full_ms=F
  *
  * ms: from the culprit's start to its (last grower's) death; used_mib:
- * MemTotal - MemAvailable at the last sample before that death; innocent:
+ * the most MemTotal - MemAvailable of any sample before that death (the
+ * OOM reaper frees a victim's memory before it can be reaped); innocent:
  * tenants that died; stall_ms: the tenants' cgroups' memory "full" stall
  * during the run (the most of any tenant); full_ms: the system's memory
  * "full" stall during the run (/proc/pressure/memory). Everything left is
@@ -139,6 +144,25 @@ static long used_mib(bool *rule)
 	return (total - avail) / 1024;
 }
 
+/* The kernel's count of OOM kills (/proc/vmstat oom_kill); -1 if unknown. */
+static long oom_kills(void)
+{
+	static char buf[16384];
+	char *p;
+	ssize_t n;
+	int fd = open("/proc/vmstat", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "\noom_kill ");
+	return p ? atol(p + 10) : -1;
+}
+
 static unsigned int seed = 1;
 
 /* One MiB, touched: 512 bytes of noise and zeros per page. */
@@ -158,7 +182,12 @@ static char *grab_mib(void)
 	return p;
 }
 
-static void tenant(const char *cg, long mib, int ready)
+/*
+ * Hold @mib MiB in @cg and keep touching all of it: a working set. A
+ * tenant says it is ready on @ready and touches it once a second; the
+ * benign job (@ready < 0) touches it without a pause.
+ */
+static void hold(const char *cg, long mib, int ready)
 {
 	long page = sysconf(_SC_PAGESIZE), i, off;
 	char **chunk = calloc(mib, sizeof(*chunk));
@@ -168,10 +197,11 @@ static void tenant(const char *cg, long mib, int ready)
 	for (i = 0; i < mib; i++)
 		if (!(chunk[i] = grab_mib()))
 			_exit(3);
-	if (write(ready, "r", 1) != 1)
+	if (ready >= 0 && write(ready, "r", 1) != 1)
 		_exit(4);
 	for (;;) {
-		sleep(1);
+		if (ready >= 0)
+			sleep(1);
 		for (i = 0; i < mib; i++)
 			for (off = 0; off < (1 << 20); off += page)
 				chunk[i][off]++;
@@ -214,22 +244,6 @@ static void reader(const char *cg, const char *file, long n)
 	_exit(0);
 }
 
-static void job(const char *cg, long mib)
-{
-	long page = sysconf(_SC_PAGESIZE), i, off;
-	char **chunk = calloc(mib, sizeof(*chunk));
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	join(cg);
-	for (i = 0; i < mib; i++)
-		if (!(chunk[i] = grab_mib()))
-			_exit(3);
-	for (;;)
-		for (i = 0; i < mib; i++)
-			for (off = 0; off < (1 << 20); off += page)
-				chunk[i][off]++;
-}
-
 static pid_t spawn(void (*fn)(void))
 {
 	pid_t pid = fork();
@@ -258,12 +272,12 @@ static void run_reader(void)
 
 static void run_job(void)
 {
-	job(g_cg, g_mib);
+	hold(g_cg, g_mib, -1);
 }
 
 static void run_tenant(void)
 {
-	tenant(g_cg, g_mib, g_ready);
+	hold(g_cg, g_mib, g_ready);
 }
 
 static void run_grower(void)
@@ -281,7 +295,8 @@ int main(int argc, char **argv)
 	long long t_full0[MAX_PIDS], full0, stall = 0;
 	char *tcg[MAX_PIDS], path[4096];
 	int nt = 0, ng = 0, left, innocent = 0, opt, i, p[2];
-	double start, end = 0, rule_since = -1;
+	double start, end = 0, rule_since = -1, kill_at = -1;
+	long kills0;
 	const char *culprit;
 	bool rule = false;
 
@@ -347,6 +362,7 @@ int main(int argc, char **argv)
 	}
 	full0 = full_us("/proc/pressure/memory");
 
+	kills0 = oom_kills();
 	start = now_ms();
 	if (reads) {
 		g_cg = culprit;
@@ -379,9 +395,11 @@ int main(int argc, char **argv)
 		pid_t pid;
 
 		used = used_mib(&rule);
-		if (!rule)
-			rule_since = -1;
-		else if (rule_since < 0)
+		/* The kernel's kill (any OOM kill: ours, or the kernel's own). */
+		if (kill_at < 0 && left && oom_kills() != kills0)
+			kill_at = now_ms();
+		/* The first time it held: memory only grows until the kill. */
+		if (rule && rule_since < 0 && left)
 			rule_since = now_ms();
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < ng; i++)
@@ -397,7 +415,8 @@ int main(int argc, char **argv)
 					innocent++;
 				}
 		}
-		if (left)
+		/* The peak: after the kill, memory is freed before the reap. */
+		if (left && used > last_used)
 			last_used = used;
 		usleep(10000);
 	}
@@ -406,11 +425,12 @@ int main(int argc, char **argv)
 		if (t_full0[i] >= 0 && full_us(path) - t_full0[i] > stall)
 			stall = full_us(path) - t_full0[i];
 	}
-	printf("result=%s ms=%.0f used_mib=%ld innocent=%d stall_ms=%lld full_ms=%lld rule_ms=%.0f\n",
+	printf("result=%s ms=%.0f used_mib=%ld innocent=%d stall_ms=%lld full_ms=%lld rule_ms=%.0f kill_ms=%.0f\n",
 	       left ? "alive" : signaled ? "killed" : "done", left ? now_ms() - start : end - start,
 	       last_used, innocent, stall / 1000,
 	       (full_us("/proc/pressure/memory") - full0) / 1000,
-	       !left && rule_since >= 0 ? end - rule_since : -1);
+	       !left && rule_since >= 0 ? end - rule_since : -1,
+	       kill_at >= 0 && rule_since >= 0 ? kill_at - rule_since : -1);
 	fflush(stdout);
 	for (i = 0; i < ng; i++)
 		if (growers[i])

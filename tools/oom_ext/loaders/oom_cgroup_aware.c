@@ -192,11 +192,24 @@ static int write_configured(struct bpf_map *map)
 			return -1;
 		}
 	}
-	for (i = 0; i < nr_configured; i++)
-		printf("oom_cgroup_aware: %s %s\n", flag_name(configured[i].flag),
-		       configured[i].path);
-	if (group_kill_all)
+	for (i = 0; i < nr_configured; i++) {
+		if (oom_ext_json) {
+			oom_ext_json_begin("setting");
+			oom_ext_json_str("setting", flag_name(configured[i].flag));
+			oom_ext_json_str("cgroup", configured[i].path);
+			oom_ext_json_end();
+		} else {
+			printf("oom_cgroup_aware: %s %s\n", flag_name(configured[i].flag),
+			       configured[i].path);
+		}
+	}
+	if (group_kill_all && oom_ext_json) {
+		oom_ext_json_begin("setting");
+		oom_ext_json_str("setting", "group-kill-all");
+		oom_ext_json_end();
+	} else if (group_kill_all) {
 		printf("oom_cgroup_aware: group kill for every chosen cgroup\n");
+	}
 	return 0;
 }
 
@@ -262,6 +275,6 @@ int main(int argc, char **argv)
 	bpf_link__destroy(link);
 	bpf_link__destroy(cleanup);
 	oom_cgroup_aware__destroy(skel);
-	printf("oom_cgroup_aware: detached\n");
+	oom_ext_detached();
 	return ret;
 }

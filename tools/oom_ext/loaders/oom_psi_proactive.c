@@ -278,6 +278,23 @@ static void print_stats(void)
 {
 	const struct oom_ext_psi_stats *s = &skel->bss->stats;
 
+	if (oom_ext_json) {
+		oom_ext_json_begin("counters");
+		oom_ext_json_int("watching", s->watched);
+		oom_ext_json_int("events", s->events);
+		oom_ext_json_int("declared", s->declared);
+		oom_ext_json_int("kills", s->kills);
+		oom_ext_json_int("unconfirmed", s->unconfirmed);
+		oom_ext_json_int("cooling", s->cooling);
+		oom_ext_json_int("progressing", s->progressing);
+		if (system_wide) {
+			oom_ext_json_int("memory_samples", s->samples);
+			oom_ext_json_int("requests_merged", s->short_waits);
+		}
+		oom_ext_json_end();
+		return;
+	}
+
 	printf("oom_psi_proactive: watching %llu, events %llu, declared %llu, kills %llu, "
 	       "unconfirmed %llu, cooling %llu, progressing %llu",
 	       (unsigned long long)s->watched, (unsigned long long)s->events,
@@ -291,11 +308,34 @@ static void print_stats(void)
 	fflush(stdout);
 }
 
+static void json_short(const struct oom_ext_psi_event *e)
+{
+	oom_ext_json_begin("system_short");
+	oom_ext_json_str("action", e->action == OOM_EXT_PSI_SHORT_DRY_RUN ? "dry_run" :
+			 e->action == OOM_EXT_PSI_SHORT_GAVE_UP ? "paused" :
+			 e->err < 0 ? "failed" : "declared");
+	oom_ext_json_num("available_mib", oom_ext_mib(e->available));
+	oom_ext_json_num("total_mib", oom_ext_mib(e->total));
+	oom_ext_json_num("swap_free_mib", oom_ext_mib(e->swap_free));
+	oom_ext_json_num("swap_total_mib", oom_ext_mib(e->swap_total));
+	oom_ext_json_num("avail_pct", avail_permille / 10.0);
+	oom_ext_json_num("swap_pct", swap_permille / 10.0);
+	oom_ext_json_num("after_sample_ms", (e->ts_ns - e->seen_ns) / 1e6);
+	if (e->err < 0)
+		oom_ext_json_str("error", strerror(-e->err));
+	oom_ext_json_end();
+}
+
 /* The system-wide rule held: what the sample saw and what came of it. */
 static int print_short(const struct oom_ext_psi_event *e)
 {
 	double mib = sysconf(_SC_PAGESIZE) / 1048576.0;
 	char swap[96] = "no swap";
+
+	if (oom_ext_json) {
+		json_short(e);
+		return 0;
+	}
 
 	if (e->swap_total)
 		snprintf(swap, sizeof(swap), "free swap %.1f MiB (%.1f%% < %.1f%%)",
@@ -318,6 +358,55 @@ static int print_short(const struct oom_ext_psi_event *e)
 	return 0;
 }
 
+/* A cgroup named on the command line went away: was it the last one? */
+static bool all_gone(const struct oom_ext_psi_event *e)
+{
+	if (!e->explicit || --nr_explicit)
+		return false;
+	oom_ext_done = true;
+	return true;
+}
+
+static void json_event(const struct oom_ext_psi_event *e, const char *path, const char *kind)
+{
+	static const char *const names[] = {
+		[OOM_EXT_PSI_WATCHING] = "watching", [OOM_EXT_PSI_GONE] = "cgroup_removed",
+		[OOM_EXT_PSI_DRY_RUN] = "would_declare", [OOM_EXT_PSI_DECLARED] = "declared",
+		[OOM_EXT_PSI_COOLING] = "cooling", [OOM_EXT_PSI_ERROR] = "error",
+	};
+
+	oom_ext_json_begin(e->action < sizeof(names) / sizeof(names[0]) && names[e->action] ?
+			   names[e->action] : "error");
+	oom_ext_json_str("cgroup", path);
+	switch (e->action) {
+	case OOM_EXT_PSI_WATCHING:
+		oom_ext_json_str("rule", e->cgid == OOM_EXT_ROOT_CGID ? "system" : "pressure");
+		break;
+	case OOM_EXT_PSI_GONE:
+		oom_ext_json_bool("last", all_gone(e));
+		break;
+	case OOM_EXT_PSI_DRY_RUN:
+	case OOM_EXT_PSI_DECLARED:
+		oom_ext_json_str("stall", kind);
+		oom_ext_json_num("threshold_ms", e->stall_us / 1000.0);
+		oom_ext_json_num("window_ms", e->window_us / 1000.0);
+		if (e->action == OOM_EXT_PSI_DRY_RUN)
+			break;
+		oom_ext_json_str("result", e->err == -EAGAIN ? "victim_exiting" :
+				 e->err < 0 ? "failed" : e->err ? "killed" : "nothing_killed");
+		if (e->err < 0)
+			oom_ext_json_str("error", strerror(-e->err));
+		oom_ext_json_int("oom_kill", e->oom_kills);
+		break;
+	case OOM_EXT_PSI_COOLING:
+		oom_ext_json_int("remaining_ms", e->remaining_ms);
+		break;
+	default:
+		oom_ext_json_str("error", strerror(-e->err));
+	}
+	oom_ext_json_end();
+}
+
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct oom_ext_psi_event *e = data;
@@ -337,9 +426,14 @@ static int print_event(void *ctx, void *data, size_t size)
 	} else {
 		oom_ext_cgroup_path(e->cgid, path, sizeof(path));
 	}
+	if (e->action == OOM_EXT_PSI_WATCHING)
+		name_remember(e->cgid, path);
+	if (oom_ext_json) {
+		json_event(e, path, kind);
+		return 0;
+	}
 	switch (e->action) {
 	case OOM_EXT_PSI_WATCHING:
-		name_remember(e->cgid, path);
 		if (e->cgid == OOM_EXT_ROOT_CGID)
 			printf("oom_psi_proactive: watching the whole machine: available memory "
 			       "under %.1f%% of RAM and free swap under %.1f%% of swap\n",
@@ -349,10 +443,8 @@ static int print_event(void *ctx, void *data, size_t size)
 		break;
 	case OOM_EXT_PSI_GONE:
 		printf("oom_psi_proactive: %s was removed\n", path);
-		if (e->explicit && !--nr_explicit) {
+		if (all_gone(e))
 			printf("oom_psi_proactive: every cgroup given on the command line is gone\n");
-			oom_ext_done = true;
-		}
 		break;
 	case OOM_EXT_PSI_DRY_RUN:
 		printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: would declare an OOM [dry run]\n",
@@ -452,20 +544,39 @@ int main(int argc, char **argv)
 		oom_psi_proactive__destroy(skel);
 		return OOM_EXT_EXIT_FAIL;
 	}
-	printf("oom_psi_proactive: attached to PSI triggers%s; memory",
-	       opts.dry_run ? " in dry-run mode" : "");
-	if (full_w)
-		printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
-	if (some_w)
-		printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
-	printf(", cool-down %lu s", cooldown_s);
-	if (system_wide)
-		printf("; system-wide: available memory under %.1f%% and free swap under %.1f%%",
-		       avail_permille / 10.0, swap_permille / 10.0);
-	printf("; Ctrl-C detaches\n");
+	if (oom_ext_json) {
+		oom_ext_json_begin("attached");
+		oom_ext_json_bool("dry_run", opts.dry_run);
+		if (full_w) {
+			oom_ext_json_num("full_ms", full_t / 1000.0);
+			oom_ext_json_num("full_window_ms", full_w / 1000.0);
+		}
+		if (some_w) {
+			oom_ext_json_num("some_ms", some_t / 1000.0);
+			oom_ext_json_num("some_window_ms", some_w / 1000.0);
+		}
+		oom_ext_json_int("cooldown_s", cooldown_s);
+		if (system_wide) {
+			oom_ext_json_num("avail_pct", avail_permille / 10.0);
+			oom_ext_json_num("swap_pct", swap_permille / 10.0);
+		}
+		oom_ext_json_end();
+	} else {
+		printf("oom_psi_proactive: attached to PSI triggers%s; memory",
+		       opts.dry_run ? " in dry-run mode" : "");
+		if (full_w)
+			printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
+		if (some_w)
+			printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
+		printf(", cool-down %lu s", cooldown_s);
+		if (system_wide)
+			printf("; system-wide: available memory under %.1f%% and free swap under %.1f%%",
+			       avail_permille / 10.0, swap_permille / 10.0);
+		printf("; Ctrl-C detaches\n");
+	}
 	ret = oom_ext_loop(link, skel->maps.events, print_event, print_stats, &opts);
 	bpf_link__destroy(link);
 	oom_psi_proactive__destroy(skel);
-	printf("oom_psi_proactive: detached\n");
+	oom_ext_detached();
 	return ret;
 }

@@ -41,6 +41,6 @@ int main(int argc, char **argv)
 	ret = oom_ext_run(link, skel->maps.events, &skel->bss->stats, &opts);
 	bpf_link__destroy(link);
 	oom_simple__destroy(skel);
-	printf("oom_simple: detached\n");
+	oom_ext_detached();
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -65,16 +66,18 @@ static const char common_help[] =
 "                       0: only at exit)\n"
 "  --oom-score-adj N    this process's own oom_score_adj (default -1000: never\n"
 "                       killed, by the kernel or by its own policy)\n"
+"  --json               print JSON, one object per line (see README)\n"
 "  -v                   also print libbpf's debug output\n"
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n";
 
-enum { OPT_OOM_SCORE_ADJ = 0x1000 };
+enum { OPT_OOM_SCORE_ADJ = 0x1000, OPT_JSON };
 
 static const struct option common_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{}
 };
 
@@ -136,6 +139,9 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 				exit(OOM_EXT_EXIT_USAGE);
 			}
 			opts->oom_score_adj = adj;
+			break;
+		case OPT_JSON:
+			opts->json = oom_ext_json = true;
 			break;
 		case 'V':
 			printf("%s (oom_ext) %s\n", name, OOM_EXT_VERSION);
@@ -346,6 +352,147 @@ const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len)
 	return buf;
 }
 
+bool oom_ext_json;
+static bool json_comma;
+
+static void json_key(const char *key)
+{
+	if (json_comma)
+		putchar(',');
+	if (key)
+		printf("\"%s\":", key);
+	json_comma = true;
+}
+
+void oom_ext_json_begin(const char *event)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("{\"time\":%lld.%03ld,\"tool\":\"%s\",\"event\":\"%s\"",
+	       (long long)ts.tv_sec, ts.tv_nsec / 1000000, program_invocation_short_name,
+	       event);
+	json_comma = true;
+}
+
+void oom_ext_json_str(const char *key, const char *v)
+{
+	json_key(key);
+	putchar('"');
+	for (; *v; v++) {
+		unsigned char c = *v;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+void oom_ext_json_int(const char *key, long long v)
+{
+	json_key(key);
+	printf("%lld", v);
+}
+
+void oom_ext_json_num(const char *key, double v)
+{
+	json_key(key);
+	printf("%.1f", v);
+}
+
+void oom_ext_json_bool(const char *key, bool v)
+{
+	json_key(key);
+	printf("%s", v ? "true" : "false");
+}
+
+void oom_ext_json_open(const char *key, char bracket)
+{
+	json_key(key);
+	putchar(bracket);
+	json_comma = false;
+}
+
+void oom_ext_json_close(char bracket)
+{
+	putchar(bracket);
+	json_comma = true;
+}
+
+void oom_ext_json_end(void)
+{
+	printf("}\n");
+	fflush(stdout);
+}
+
+double oom_ext_mib(__u64 pages)
+{
+	return (double)pages * sysconf(_SC_PAGESIZE) / (1 << 20);
+}
+
+/* A cgroup's choice flags as a JSON array of names. */
+static void json_flags(const char *key, __u32 flags)
+{
+	static const char *const names[] = { "prefer", "avoid", "omit", "group_kill",
+					     "own_tasks", "oom_group" };
+	unsigned int i;
+
+	oom_ext_json_open(key, '[');
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & (1U << i))
+			oom_ext_json_str(NULL, names[i]);
+	oom_ext_json_close(']');
+}
+
+static void json_event(const struct oom_ext_event *e, const char *reason)
+{
+	static const char *const actions[] = {
+		[OOM_EXT_KILLED] = "kill", [OOM_EXT_DRY_RUN] = "dry_run",
+		[OOM_EXT_FAILED] = "refused",
+	};
+	char path[512];
+	__u32 i;
+
+	oom_ext_json_begin("decision");
+	oom_ext_json_str("action", e->action < sizeof(actions) / sizeof(actions[0]) &&
+			 actions[e->action] ? actions[e->action] : "pass");
+	oom_ext_json_str("domain", oom_ext_cgroup_path(e->domain_cgid, path, sizeof(path)));
+	oom_ext_json_str("reason", reason);
+	if (e->action == OOM_EXT_KILLED || e->action == OOM_EXT_DRY_RUN ||
+	    e->action == OOM_EXT_FAILED) {
+		oom_ext_json_int("pid", e->pid);
+		oom_ext_json_str("comm", e->comm);
+		oom_ext_json_str("cgroup", oom_ext_cgroup_path(e->victim_cgid, path, sizeof(path)));
+		oom_ext_json_num("mib", oom_ext_mib(e->pages));
+		oom_ext_json_int("killed", e->nr_killed);
+	}
+	if (e->action == OOM_EXT_FAILED)
+		oom_ext_json_str("error", strerror(-e->err));
+	oom_ext_json_open("levels", '[');
+	for (i = 0; i < e->nr_levels && i < OOM_EXT_MAX_LEVELS; i++) {
+		const struct oom_ext_level *l = &e->levels[i];
+
+		oom_ext_json_open(NULL, '{');
+		oom_ext_json_str("in", oom_ext_cgroup_path(l->parent_cgid, path, sizeof(path)));
+		oom_ext_json_str("chose", oom_ext_cgroup_path(l->chosen_cgid, path, sizeof(path)));
+		oom_ext_json_num("chose_mib", oom_ext_mib(l->chosen_score));
+		json_flags("chose_flags", l->chosen_flags);
+		if (l->runner_cgid) {
+			oom_ext_json_str("over", oom_ext_cgroup_path(l->runner_cgid, path,
+								     sizeof(path)));
+			oom_ext_json_num("over_mib", oom_ext_mib(l->runner_score));
+			json_flags("over_flags", l->runner_flags);
+		}
+		oom_ext_json_close('}');
+	}
+	oom_ext_json_close(']');
+	oom_ext_json_end();
+}
+
 /* "b (prefer) 12.5 MiB" for /a/b below /a, or "own tasks 3.0 MiB" */
 static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 flags)
 {
@@ -365,7 +512,7 @@ static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 f
 	       flags & OOM_EXT_CG_AVOID ? " [avoid]" : "",
 	       flags & OOM_EXT_CG_OOM_GROUP ? " [oom.group]" : "",
 	       flags & OOM_EXT_CG_GROUP_KILL ? " [group-kill]" : "",
-	       score * 4096.0 / (1 << 20));
+	       oom_ext_mib(score));
 }
 
 /*
@@ -409,11 +556,15 @@ static int print_event(void *ctx, void *data, size_t size)
 	const struct oom_ext_event *e = data;
 	const char *name = program_invocation_short_name;
 	char victim[512], domain[512], group[32] = "";
-	double mib = e->pages * 4096.0 / (1 << 20);
+	double mib = oom_ext_mib(e->pages);
 	const char *reason = reason_of(e);
 
 	if (size < sizeof(*e))
 		return 0;
+	if (oom_ext_json) {
+		json_event(e, reason);
+		return 0;
+	}
 	oom_ext_cgroup_path(e->domain_cgid, domain, sizeof(domain));
 	if (e->nr_killed > 1)
 		snprintf(group, sizeof(group), " and %u more", e->nr_killed - 1);
@@ -444,6 +595,15 @@ static int print_event(void *ctx, void *data, size_t size)
 
 static void print_stats(const struct oom_ext_stats *s)
 {
+	if (oom_ext_json) {
+		oom_ext_json_begin("counters");
+		oom_ext_json_int("calls", s->calls);
+		oom_ext_json_int("kills", s->kills);
+		oom_ext_json_int("passes", s->passes);
+		oom_ext_json_int("refused", s->failures);
+		oom_ext_json_end();
+		return;
+	}
 	printf("%s: calls %llu, kills %llu, passes %llu, refused %llu\n",
 	       program_invocation_short_name, (unsigned long long)s->calls,
 	       (unsigned long long)s->kills, (unsigned long long)s->passes,
@@ -462,9 +622,16 @@ int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts)
 {
 	run_stats = stats;
-	printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
-	       opts->cgroup ?: "the root cgroup (system-wide)",
-	       opts->dry_run ? " in dry-run mode" : "");
+	if (oom_ext_json) {
+		oom_ext_json_begin("attached");
+		oom_ext_json_str("cgroup", opts->cgroup ?: "/sys/fs/cgroup");
+		oom_ext_json_bool("dry_run", opts->dry_run);
+		oom_ext_json_end();
+	} else {
+		printf("%s: attached to %s%s; Ctrl-C detaches\n", program_invocation_short_name,
+		       opts->cgroup ?: "the root cgroup (system-wide)",
+		       opts->dry_run ? " in dry-run mode" : "");
+	}
 	return oom_ext_loop(link, events, print_event, print_run_stats, opts);
 }
 
@@ -542,8 +709,15 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 			break;
 		} else if (got.data.fd == bpf_link__fd(link) && (got.events & EPOLLHUP)) {
 			ring_buffer__consume(rb);
-			printf("%s: %s was removed; the kernel detached the policy\n",
-			       program_invocation_short_name, opts->cgroup ?: "the cgroup");
+			if (oom_ext_json) {
+				oom_ext_json_begin("cgroup_removed");
+				oom_ext_json_str("cgroup", opts->cgroup ?: "/sys/fs/cgroup");
+				oom_ext_json_end();
+			} else {
+				printf("%s: %s was removed; the kernel detached the policy\n",
+				       program_invocation_short_name,
+				       opts->cgroup ?: "the cgroup");
+			}
 			ret = 0;
 			break;
 		}
@@ -558,4 +732,15 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	return ret;
+}
+
+void oom_ext_detached(void)
+{
+	if (oom_ext_json) {
+		oom_ext_json_begin("detached");
+		oom_ext_json_end();
+	} else {
+		printf("%s: detached\n", program_invocation_short_name);
+		fflush(stdout);
+	}
 }

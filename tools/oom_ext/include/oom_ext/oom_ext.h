@@ -31,6 +31,7 @@ struct oom_ext_opts {
 	unsigned int interval;	/* -i SECS; 0: no periodic counters */
 	bool verbose;		/* -v */
 	int oom_score_adj;	/* --oom-score-adj N; default -1000 */
+	bool json;		/* --json */
 };
 
 /* Print "<tool>: <message>" on stderr. */
@@ -98,5 +99,26 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 
 /* Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root). */
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);
+
+/*
+ * --json: one object per line, {"time":..,"tool":..,"event":..,...}; the
+ * events and their fields are listed in tools/oom_ext/README.md. Between
+ * begin and end, a NULL key is an array element.
+ */
+extern bool oom_ext_json;
+void oom_ext_json_begin(const char *event);
+void oom_ext_json_str(const char *key, const char *v);
+void oom_ext_json_int(const char *key, long long v);
+void oom_ext_json_num(const char *key, double v);
+void oom_ext_json_bool(const char *key, bool v);
+void oom_ext_json_open(const char *key, char bracket);
+void oom_ext_json_close(char bracket);
+void oom_ext_json_end(void);
+
+/* Pages in MiB, with the system's page size. */
+double oom_ext_mib(__u64 pages);
+
+/* "<tool>: detached", or its JSON event. */
+void oom_ext_detached(void);
 
 #endif /* __OOM_EXT_H */

@@ -49,33 +49,6 @@ struct glob {
 
 static const char *const names[] = { "global/t1", "global/t2", "global/job" };
 
-static int read_str(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* A /proc/meminfo or /proc/vmstat value; -1 if missing. */
 static long long proc_key(const char *file, const char *key)
 {
@@ -104,8 +77,8 @@ static enum oom_test_status setup_glob(void **ctx)
 		t->task[i].pid = -1;
 	t->ca.out = t->ca.err = t->psi.out = t->psi.err = -1;
 	t->zram_dev = -1;
-	if (read_str("/proc/self/oom_score_adj", t->adj, sizeof(t->adj)) ||
-	    write_str("/proc/self/oom_score_adj", "-1000")) {
+	if (cg_read("/proc/self", "oom_score_adj", t->adj, sizeof(t->adj)) < 0 ||
+	    cg_write("/proc/self", "oom_score_adj", "-1000")) {
 		free(t);
 		OT_FAIL("cannot protect the runner: %s", strerror(errno));
 	}
@@ -133,15 +106,15 @@ static void cleanup_glob(void *ctx)
 	cg_destroy(CG_TEST_ROOT "/global");
 	if (t->zram) {
 		swapoff("/dev/zram0");
-		write_str("/sys/block/zram0/reset", "1");
+		cg_write("/sys/block/zram0", "reset", "1");
 	}
 	if (t->zram_dev >= 0) {
 		char id[16];
 
 		snprintf(id, sizeof(id), "%d", t->zram_dev);
-		write_str("/sys/class/zram-control/hot_remove", id);
+		cg_write("/sys/class/zram-control", "hot_remove", "%s", id);
 	}
-	write_str("/proc/self/oom_score_adj", t->adj);
+	cg_write("/proc/self", "oom_score_adj", "%s", t->adj);
 	free(t);
 }
 
@@ -368,15 +341,15 @@ static enum oom_test_status run_cache(void *ctx)
 	long long kills = proc_key("/proc/vmstat", "oom_kill");
 	struct glob *t = ctx;
 	enum oom_test_status st;
-	char id[16], size[32];
+	char id[16];
 	int sig;
 
-	if (read_str("/sys/class/zram-control/hot_add", id, sizeof(id)))
+	if (cg_read("/sys/class/zram-control", "hot_add", id, sizeof(id)) < 0)
 		OT_SKIP("no zram (CONFIG_ZRAM)");
 	t->zram_dev = atoi(id);
-	snprintf(sa.path, sizeof(sa.path), "/sys/block/zram%d/disksize", t->zram_dev);
-	snprintf(size, sizeof(size), "%ldM", sa.mib);
-	OT_ASSERT(!write_str(sa.path, size), "%s: %s", sa.path, strerror(errno));
+	snprintf(sa.path, sizeof(sa.path), "/sys/block/zram%d", t->zram_dev);
+	OT_ASSERT(!cg_write(sa.path, "disksize", "%ldM", sa.mib), "%s/disksize: %s", sa.path,
+		  strerror(errno));
 	snprintf(sa.path, sizeof(sa.path), "/dev/zram%d", t->zram_dev);
 	OT_ASSERT(!cg_write(t->cg[2], "memory.max", "32M"), "memory.max");
 	st = start_policies(t);
@@ -423,7 +396,7 @@ static enum oom_test_status run_zram(void *ctx)
 
 	if (access("/sys/block/zram0/disksize", W_OK))
 		OT_SKIP("no zram0 (CONFIG_ZRAM)");
-	OT_ASSERT(!write_str("/sys/block/zram0/disksize", "256M"), "zram0 disksize");
+	OT_ASSERT(!cg_write("/sys/block/zram0", "disksize", "256M"), "zram0 disksize");
 	t->zram = true;
 	{
 		const char *mkswap[] = { "/sbin/mkswap", "/dev/zram0", NULL };

@@ -426,6 +426,102 @@ static struct oom_test survives = {
 
 REGISTER_OOM_TEST(&survives)
 
+/*
+ * Check @out, a loader's --json output, with python3's json module: every
+ * line one object with time, tool and event; @events (space-separated)
+ * all present; and, if @pid, a decision that killed it.
+ */
+static enum oom_test_status json_check(const char *out, const char *events, pid_t pid)
+{
+	static const char script[] =
+		"import json, sys\n"
+		"objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]\n"
+		"assert objs, 'no output'\n"
+		"for o in objs:\n"
+		"    assert {'time', 'tool', 'event'} <= o.keys(), o\n"
+		"seen = {o['event'] for o in objs}\n"
+		"missing = set(sys.argv[2].split()) - seen\n"
+		"assert not missing, 'missing %s in %s' % (missing, seen)\n"
+		"pid = int(sys.argv[3])\n"
+		"assert not pid or any(o['event'] == 'decision' and o['action'] == 'kill' and\n"
+		"                      o['pid'] == pid for o in objs), 'no kill of %d' % pid\n";
+	char file[] = "/tmp/oom_ext_json.XXXXXX", pidstr[16], err[1024];
+	const char *argv[] = { "/usr/bin/python3", "-c", script, file, events, pidstr, NULL };
+	struct ot_proc p;
+	int fd = mkstemp(file), ok;
+
+	OT_ASSERT(fd >= 0, "mkstemp: %s", strerror(errno));
+	ok = write(fd, out, strlen(out)) == (ssize_t)strlen(out);
+	close(fd);
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	if (!ok || access(argv[0], X_OK)) {
+		unlink(file);
+		OT_ASSERT(ok, "cannot write %s", file);
+		OT_SKIP("no python3");
+	}
+	OT_ASSERT(ot_proc_start(&p, argv, 0) == 0, "cannot run python3");
+	ok = ot_proc_wait(&p, OT_TIMEOUT_MS) == 0 && WIFEXITED(p.status) &&
+	     !WEXITSTATUS(p.status);
+	ot_proc_slurp(p.err, err, sizeof(err));
+	ot_proc_kill(&p);
+	unlink(file);
+	OT_ASSERT(ok, "the JSON output does not hold: %s", err);
+	return OOM_TEST_PASS;
+}
+
+/* Run the loader in @p until SIGINT; its whole stdout into @out. */
+static enum oom_test_status stop_collect(struct ot_proc *p, char *out, size_t len)
+{
+	kill(p->pid, SIGINT);
+	OT_ASSERT(ot_proc_wait(p, OT_TIMEOUT_MS) == 0, "the loader did not exit on SIGINT");
+	ot_proc_slurp(p->out, out, len);
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_json(void *ctx)
+{
+	struct simple *t = ctx;
+	const char *const args[] = { "--json", "-i", "0", "-c", t->cg, NULL };
+	const char *const psi_args[] = { "--json", "-n", "-i", "0", "-c", t->cg, NULL };
+	struct ot_hog grow = { .grow = true };
+	static char out[65536];
+	enum oom_test_status st;
+	char line[512];
+
+	st = ot_loader_start(&t->loader, "oom_simple", args, 0);
+	if (st)
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "\"event\":\"attached\"", line, sizeof(line),
+				     OT_TIMEOUT_MS), "no attached event");
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	st = stop_collect(&t->loader, out, sizeof(out));
+	if (!st)
+		st = json_check(out, "decision counters detached", t->hog.pid);
+	if (st)
+		return st;
+	/* The attached line was read above; the rest holds the decision. */
+	st = ot_loader_start(&t->loader, "oom_psi_proactive", psi_args, 0);
+	if (st)
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "\"event\":\"watching\"", line,
+				     sizeof(line), OT_TIMEOUT_MS), "no watching event");
+	st = stop_collect(&t->loader, out, sizeof(out));
+	if (!st)
+		st = json_check(out, "counters detached", 0);
+	return st;
+}
+
+static struct oom_test json = {
+	.name = "simple_loader_json",
+	.description = "--json: every line of oom_simple and oom_psi_proactive parses as one JSON object (python3's json); the kill is a decision event with the victim's pid",
+	.setup = setup_simple,
+	.run = run_json,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&json)
+
 static enum oom_test_status run_second(void *ctx)
 {
 	struct simple *t = ctx;
