@@ -67,8 +67,8 @@ static const char extra_help[] =
 "                       memory is under PCT of RAM (default 5)\n"
 "  --swap PCT           ... and free swap under PCT of swap (default 10)\n"
 "A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
-"windows and it is stuck: more than 1/16 above its memory.high or, without one,\n"
-"refaulting its working set. The victim is chosen by the bpf_oom_ops policy\n"
+"windows and it is stuck: more than 1/16 above its memory.high, or near its\n"
+"memory.max and refaulting its working set. The victim is chosen by the policy\n"
 "attached there or above (oom_cgroup_aware), else by the kernel.\n";
 
 static struct target {

@@ -13,8 +13,9 @@
  * An incident is acted upon when the pressure holds: the trigger fired
  * again within two windows of its previous event, i.e. the threshold was
  * crossed in two consecutive windows; and when the memcg is stuck rather
- * than slowed: more than 1/16 above its memory.high, or, without one,
- * refaulting its working set (see stuck()). Then bpf_out_of_memory()
+ * than slowed: more than 1/16 above its memory.high, or near its
+ * memory.max and refaulting its working set (see stuck()). Then
+ * bpf_out_of_memory()
  * declares an
  * OOM in the cgroup's memcg. The victim is chosen as for any OOM there:
  * by a bpf_oom_ops policy attached to the memcg or above it (for example
@@ -352,22 +353,28 @@ void BPF_PROG(psi_cgroup_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
  * With a memory.high, reclaim holds a job that progresses at its limit,
  * while one whose memory cannot be reclaimed stays above it, throttled: it
  * is stuck while its usage is more than 1/16 above memory.high. Without
- * one, a memcg at memory.max is thrashing when what reclaim evicts is
- * needed again: stuck if, since the previous event, pages of its working
+ * one, a memcg near its memory.max is thrashing when what reclaim evicts
+ * is needed again: stuck if, since the previous event, pages of its working
  * set came back (the kernel's workingset "activate" refaults) amounting to
  * at least 1/16 of its usage. A stream reads each page once and refaults
- * none of its working set.
+ * none of its working set. A memcg with neither limit below the machine's
+ * RAM stalls because the whole machine is short: that is the system-wide
+ * rule's to act on, not a reason to kill in this memcg.
  */
 static bool stuck(struct mem_cgroup *memcg, struct watched *w)
 {
-	unsigned long high = memcg->memory.high;
+	unsigned long high = memcg->memory.high, max = memcg->memory.max;
 	long usage = memcg->memory.usage.counter;
+	struct bpf_oom_meminfo mi;
 	u64 act, delta;
 
 	if (usage <= 0)
 		return false;
-	if (high < memcg->memory.max)
+	if (high < max)
 		return (unsigned long)usage > high + high / 16;
+	bpf_oom_get_meminfo(&mi);
+	if (max >= mi.total || (unsigned long)usage + max / 16 < max)
+		return false;
 	bpf_mem_cgroup_flush_stats(memcg);
 	act = bpf_mem_cgroup_page_state(memcg, WORKINGSET_ACTIVATE_ANON) +
 	      bpf_mem_cgroup_page_state(memcg, WORKINGSET_ACTIVATE_FILE);
