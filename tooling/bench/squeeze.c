@@ -117,23 +117,32 @@ static double rule_avail = -1, rule_swap = -1;
  * MemTotal - MemAvailable, in MiB; *@rule: MemAvailable under rule_avail %
  * of MemTotal and SwapFree at most rule_swap % of SwapTotal.
  */
+/* @path's contents in @buf (no allocation: see main()); NULL on error. */
+static char *slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
+
 static long used_mib(bool *rule)
 {
 	long total = -1, avail = -1, swap_total = 0, swap_free = 0;
 	static char buf[4096];
-	char *line;
-	ssize_t n;
-	int fd = open("/proc/meminfo", O_RDONLY);
+	char *line = slurp("/proc/meminfo", buf, sizeof(buf));
 
 	*rule = false;
-	if (fd < 0)
+	if (!line)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		sscanf(line, "MemTotal: %ld kB", &total);
 		sscanf(line, "MemAvailable: %ld kB", &avail);
 		sscanf(line, "SwapTotal: %ld kB", &swap_total);
@@ -148,18 +157,9 @@ static long used_mib(bool *rule)
 static long oom_kills(void)
 {
 	static char buf[16384];
-	char *p;
-	ssize_t n;
-	int fd = open("/proc/vmstat", O_RDONLY);
+	char *p = slurp("/proc/vmstat", buf, sizeof(buf));
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	p = strstr(buf, "\noom_kill ");
+	p = p ? strstr(p, "\noom_kill ") : NULL;
 	return p ? atol(p + 10) : -1;
 }
 
