@@ -114,7 +114,7 @@ for policy in oom_cgroup_aware oom_simple; do
 	"$bin/$policy" -n -i 0 -c $cg >/tmp/bench-$policy.out &
 	loader=$!
 	until grep -q "^$policy .* /bench " /sys/kernel/debug/bpf_oom 2>/dev/null; do sleep 0.2; done
-	: >/tmp/bench-prog /tmp/bench-disp /tmp/bench-k
+	: >/tmp/bench-prog; : >/tmp/bench-disp; : >/tmp/bench-k
 	for run in $(seq 1 "$RUNS"); do
 		echo >$tr/trace
 		read -r t0 c0 < <(prog_stats $loader)
