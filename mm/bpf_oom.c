@@ -808,7 +808,7 @@ static int __init bpf_oom_init(void)
 {
 	int err;
 
-	bpf_oom_wq = alloc_workqueue("bpf_oom", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	bpf_oom_wq = alloc_workqueue("bpf_oom", WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	if (!bpf_oom_wq)
 		return -ENOMEM;
 	err = register_bpf_struct_ops(&bpf_oom_bpf_ops, bpf_oom_ops);
