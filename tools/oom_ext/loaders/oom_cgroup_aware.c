@@ -4,9 +4,10 @@
  *
  * On top of the common options it takes the per-cgroup configuration
  * (--prefer, --avoid, --omit, --group-kill, repeatable, and
- * --group-kill-all), checks every path before anything is loaded, writes
- * the configuration into the policy's map keyed by cgroup id (the policy
- * drops an entry when its cgroup is removed), attaches, and prints each decision with the path it walked.
+ * --group-kill-all, --no-xattrs), checks every path before anything is
+ * loaded, writes the configuration into the policy's map keyed by cgroup
+ * id (the policy drops an entry when its cgroup is removed), attaches, and
+ * prints each decision with the path it walked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +33,7 @@ enum {
 	OPT_OMIT,
 	OPT_GROUP_KILL,
 	OPT_GROUP_KILL_ALL,
+	OPT_NO_XATTRS,
 };
 
 static const struct option extra_opts[] = {
@@ -40,6 +42,7 @@ static const struct option extra_opts[] = {
 	{ "omit", required_argument, NULL, OPT_OMIT },
 	{ "group-kill", required_argument, NULL, OPT_GROUP_KILL },
 	{ "group-kill-all", no_argument, NULL, OPT_GROUP_KILL_ALL },
+	{ "no-xattrs", no_argument, NULL, OPT_NO_XATTRS },
 	{}
 };
 
@@ -51,7 +54,10 @@ static const char extra_help[] =
 "  --group-kill-all     kill every process of the cgroup the choice ends in,\n"
 "                       not only its largest task\n"
 "                       (PATH options may be repeated; settings are kept by\n"
-"                       cgroup id and dropped when the cgroup is removed)\n";
+"                       cgroup id and dropped when the cgroup is removed)\n"
+"  --no-xattrs          ignore the user.oomd_omit, user.oomd_avoid and\n"
+"                       user.oomd_prefer marks (systemd's ManagedOOMPreference=)\n"
+"                       on cgroups owned by root or by the attach cgroup's owner\n";
 
 static struct {
 	const char *path;
@@ -60,6 +66,7 @@ static struct {
 } configured[MAX_CONFIGURED];
 static int nr_configured;
 static bool group_kill_all;
+static bool no_xattrs;
 
 static const char *flag_name(__u32 flag)
 {
@@ -86,6 +93,10 @@ static int extra_opt(int opt, const char *arg)
 
 	if (opt == OPT_GROUP_KILL_ALL) {
 		group_kill_all = true;
+		return 0;
+	}
+	if (opt == OPT_NO_XATTRS) {
+		no_xattrs = true;
 		return 0;
 	}
 	if (opt < OPT_PREFER || opt > OPT_GROUP_KILL)
@@ -115,17 +126,18 @@ static bool below(const char *path, const char *top)
  * cgroup, not configured both ways. Exits with one line on the first
  * problem, before anything is loaded.
  */
-static void check_configured(const struct oom_ext_opts *opts)
+static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
 {
 	char top[PATH_MAX], real[PATH_MAX], file[PATH_MAX + 16];
 	struct statfs sfs;
 	struct stat st;
 	int i, j;
 
-	if (!realpath(opts->cgroup ?: "/sys/fs/cgroup", top)) {
+	if (!realpath(opts->cgroup ?: "/sys/fs/cgroup", top) || stat(top, &st)) {
 		oom_ext_err("%s: %s", opts->cgroup ?: "/sys/fs/cgroup", strerror(errno));
 		exit(OOM_EXT_EXIT_USAGE);
 	}
+	*owner = st.st_uid;
 	for (i = 0; i < nr_configured; i++) {
 		const char *path = configured[i].path;
 		const char *opt = flag_name(configured[i].flag);
@@ -236,28 +248,27 @@ int main(int argc, char **argv)
 {
 	struct oom_cgroup_aware *skel;
 	struct oom_ext_opts opts;
-	struct bpf_link *link, *cleanup;
+	struct bpf_link *cleanup;
+	uid_t owner;
 	int ret;
 
 	oom_ext_parse(argc, argv,
 		      "kill by cgroup: descend to the cgroup using most memory above its protection",
 		      extra_opts, extra_help, extra_opt, &opts);
 	oom_ext_check(&opts);
-	check_configured(&opts);
-
-	skel = oom_cgroup_aware__open();
-	if (!skel) {
-		oom_ext_err("cannot open the BPF object (run with -v for details)");
-		return OOM_EXT_EXIT_FAIL;
+	check_configured(&opts, &owner);
+	if (!no_xattrs && !oom_ext_kernel_has_func("bpf_cgroup_read_xattr")) {
+		oom_ext_err("this kernel cannot read cgroup xattrs from BPF (it needs CONFIG_BPF_LSM): user.oomd_* marks are ignored");
+		no_xattrs = true;
 	}
+
+	skel = OOM_EXT_OPEN(oom_cgroup_aware);
 	skel->rodata->dry_run = opts.dry_run;
 	skel->rodata->group_kill_all = group_kill_all;
 	skel->rodata->recursive_prot = recursive_protection();
-	if (oom_cgroup_aware__load(skel)) {
-		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)");
-		oom_cgroup_aware__destroy(skel);
-		return OOM_EXT_EXIT_FAIL;
-	}
+	skel->rodata->use_xattrs = !no_xattrs;
+	skel->rodata->xattr_owner = owner;
+	OOM_EXT_LOAD(skel, oom_cgroup_aware);
 	cleanup = bpf_program__attach(skel->progs.forget_cgroup);
 	if (!cleanup) {
 		oom_ext_err("cannot attach to the cgroup_rmdir tracepoint: %s", strerror(errno));
@@ -270,11 +281,7 @@ int main(int argc, char **argv)
 		return OOM_EXT_EXIT_USAGE;
 	}
 
-	link = oom_ext_attach(skel->maps.cgroup_aware_ops, &opts);
-	ret = oom_ext_run(link, skel->maps.events, &skel->bss->stats, &opts);
-	bpf_link__destroy(link);
+	ret = OOM_EXT_ATTACH_RUN(skel, oom_cgroup_aware, cgroup_aware_ops, &opts);
 	bpf_link__destroy(cleanup);
-	oom_cgroup_aware__destroy(skel);
-	oom_ext_detached();
 	return ret;
 }

@@ -501,11 +501,7 @@ int main(int argc, char **argv)
 	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
 	oom_ext_protect(&opts);
 
-	skel = oom_psi_proactive__open();
-	if (!skel) {
-		oom_ext_err("cannot open the BPF object (run with -v for details)");
-		return OOM_EXT_EXIT_FAIL;
-	}
+	skel = OOM_EXT_OPEN(oom_psi_proactive);
 	skel->rodata->dry_run = opts.dry_run;
 	skel->rodata->cooldown_ns = cooldown_s * 1000000000ULL;
 	skel->rodata->full_threshold_us = full_t;
@@ -517,11 +513,7 @@ int main(int argc, char **argv)
 		skel->rodata->avail_permille = avail_permille;
 		skel->rodata->swap_permille = swap_permille;
 	}
-	if (oom_psi_proactive__load(skel)) {
-		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)");
-		oom_psi_proactive__destroy(skel);
-		return OOM_EXT_EXIT_FAIL;
-	}
+	OOM_EXT_LOAD(skel, oom_psi_proactive);
 	for (k = 0; k < (__u32)nr_targets; k++) {
 		char path[512];
 		struct oom_ext_psi_target t = {

@@ -25,6 +25,15 @@
  * Tasks with oom_score_adj -1000 are never chosen. If nothing is killable,
  * or an earlier victim is still exiting, it passes and the kernel decides.
  *
+ * The marks that systemd writes for ManagedOOMPreference= (user.oomd_omit,
+ * user.oomd_avoid) and oomd's user.oomd_prefer count as --omit, --avoid
+ * and --prefer for the cgroup that carries them, unless the command line
+ * configures that cgroup or --no-xattrs is given. Like systemd-oomd, only
+ * marks on cgroups owned by root or by the attach cgroup's owner count.
+ * systemd-oomd's "avoid" is stricter than ours: it takes an avoided cgroup
+ * only when nothing else is left, where here avoiding divides the score by
+ * 8, so an avoided cgroup using over 8 times what any other does still goes.
+ *
  * This answers the objections to the 2018 cgroup-aware OOM killer: scores
  * are per subtree (usage is hierarchical, so splitting a workload into
  * sub-cgroups does not make it smaller), the root is scored like any other
@@ -32,7 +41,8 @@
  * protect subtrees.
  *
  * It demonstrates a hierarchical walk with css iterators, reading memcg
- * counters without references (bpf_core_cast), per-cgroup configuration in
+ * counters without references (bpf_core_cast), cgroup xattrs read at
+ * decision time (bpf_cgroup_read_xattr), per-cgroup configuration in
  * a hash map keyed by cgroup id that a tracepoint program cleans up when
  * the cgroup is removed (ids are never reused), and
  * decision explanations (chosen and runner-up at every level).
@@ -44,6 +54,8 @@ char _license[] SEC("license") = "GPL";
 /* Set by the loader before load. */
 const volatile bool group_kill_all;	/* the cgroup the walk ends in dies whole */
 const volatile bool recursive_prot;	/* cgroup2 mounted with memory_recursiveprot */
+const volatile bool use_xattrs;		/* honour user.oomd_{omit,avoid,prefer} */
+const volatile u32 xattr_owner;		/* uid owning the attach cgroup */
 
 #define BIAS_SHIFT		3	/* prefer: score x 8; avoid: score / 8 */
 #define GROUP_KILL_PASSES	16	/* up to 16 x OOM_EXT_SCAN_PIDS processes */
@@ -80,6 +92,70 @@ static __always_inline u32 cgroup_flags(u64 cgid)
 	u32 *flags = bpf_map_lookup_elem(&cgroup_config, &cgid);
 
 	return flags ? *flags : 0;
+}
+
+/* An xattr's value; a dynptr takes global memory, and handlers never overlap. */
+static char xattr_val[4];
+
+/* Does @cgrp carry the boolean attribute @name set to true ("1", "yes", ...)? */
+static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
+{
+	char *v = xattr_val;
+	struct bpf_dynptr d;
+
+	__builtin_memset(xattr_val, 0, sizeof(xattr_val));
+	bpf_dynptr_from_mem(xattr_val, sizeof(xattr_val), 0, &d);
+	if (bpf_cgroup_read_xattr(cgrp, name, &d) <= 0)
+		return false;
+	return v[0] == '1' || v[0] == 'y' || v[0] == 'Y' || v[0] == 't' || v[0] == 'T' ||
+	       ((v[0] == 'o' || v[0] == 'O') && (v[1] == 'n' || v[1] == 'N'));
+}
+
+/*
+ * The marks systemd writes for ManagedOOMPreference= (user.oomd_omit,
+ * user.oomd_avoid) and the one oomd also reads (user.oomd_prefer). As
+ * systemd-oomd does, they count only on a cgroup owned by root or by the
+ * owner of the attach cgroup: a delegated subtree cannot exempt itself.
+ * Read at every decision, so they apply to cgroups created later too.
+ * The kfunc needs CONFIG_BPF_LSM; without it the marks are ignored (the
+ * loader says so). Not inlined: its dynptr must not share a stack slot
+ * with the caller's later reads.
+ */
+static __noinline u32 xattr_flags(struct cgroup *cgrp)
+{
+	struct kernfs_iattrs *ia;
+	u32 uid = 0;
+
+	if (!use_xattrs || !bpf_ksym_exists(bpf_cgroup_read_xattr))
+		return 0;
+	ia = BPF_CORE_READ(cgrp, kn, iattr);
+	if (ia)
+		uid = BPF_CORE_READ(ia, ia_uid.val);
+	if (uid && uid != xattr_owner)
+		return 0;
+	if (xattr_true(cgrp, "user.oomd_omit"))
+		return OOM_EXT_CG_OMIT | OOM_EXT_CG_XATTR;
+	if (xattr_true(cgrp, "user.oomd_avoid"))
+		return OOM_EXT_CG_AVOID | OOM_EXT_CG_XATTR;
+	if (xattr_true(cgrp, "user.oomd_prefer"))
+		return OOM_EXT_CG_PREFER | OOM_EXT_CG_XATTR;
+	return 0;
+}
+
+/* The command line's flags for a cgroup, else its marks. */
+static __always_inline u32 domain_flags(u64 cgid)
+{
+	u32 flags = cgroup_flags(cgid);
+	struct cgroup *cgrp;
+
+	if ((flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID | OOM_EXT_CG_OMIT)) || !use_xattrs)
+		return flags;
+	cgrp = bpf_cgroup_from_id(cgid);
+	if (cgrp) {
+		flags |= xattr_flags(cgrp);
+		bpf_cgroup_release(cgrp);
+	}
+	return flags;
 }
 
 /* mm/page_counter.c: effective_protection(), the same arithmetic. */
@@ -120,6 +196,9 @@ static __always_inline void consider_child(struct cgroup_subsys_state *pos)
 
 	c.cgid = m->css.cgroup->kn->id;
 	c.flags = cgroup_flags(c.cgid);
+	/* What the command line says about a cgroup beats its attributes. */
+	if (!(c.flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID | OOM_EXT_CG_OMIT)))
+		c.flags |= xattr_flags(pos->cgroup);
 	c.usage = m->memory.usage.counter;
 	if ((c.flags & OOM_EXT_CG_OMIT) || !c.usage)
 		return;
@@ -279,7 +358,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	oom_ext_explain.nr_killed = 0;
 
 	cgid = oom_ext_memcg_id(oc->memcg);
-	if (cgroup_flags(cgid) & OOM_EXT_CG_OMIT) {
+	if (domain_flags(cgid) & OOM_EXT_CG_OMIT) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "the OOMing cgroup is omitted");
 		return oom_ext_pass();
 	}

@@ -27,6 +27,7 @@ enum oom_ext_action {
 #define OOM_EXT_CG_GROUP_KILL	(1U << 3)	/* killed as a whole */
 #define OOM_EXT_CG_OWN_TASKS	(1U << 4)	/* the processes charged to the parent itself */
 #define OOM_EXT_CG_OOM_GROUP	(1U << 5)	/* memory.oom.group=1 */
+#define OOM_EXT_CG_XATTR	(1U << 6)	/* prefer/avoid/omit from user.oomd_* */
 
 #define OOM_EXT_MAX_LEVELS	8
 

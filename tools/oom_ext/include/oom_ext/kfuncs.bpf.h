@@ -33,6 +33,10 @@ extern void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info) __ksym __weak;
  */
 extern int bpf_out_of_memory_async(u64 flags) __ksym __weak;
 
+/* fs/bpf_fs_kfuncs.c: user.* xattrs of a cgroup; needs CONFIG_BPF_LSM */
+extern int bpf_cgroup_read_xattr(struct cgroup *cgroup, const char *name__str,
+				 struct bpf_dynptr *value_p) __ksym __weak;
+
 /* Generic task and RCU kfuncs */
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;

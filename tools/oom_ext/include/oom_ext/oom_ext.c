@@ -273,6 +273,15 @@ void oom_ext_check_kernel(const char *type, const char *what, const char *config
 	btf__free(btf);
 }
 
+bool oom_ext_kernel_has_func(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ret = btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
+
+	btf__free(btf);
+	return ret;
+}
+
 void oom_ext_check(const struct oom_ext_opts *opts)
 {
 	oom_ext_check_root();
@@ -438,7 +447,7 @@ double oom_ext_mib(__u64 pages)
 static void json_flags(const char *key, __u32 flags)
 {
 	static const char *const names[] = { "prefer", "avoid", "omit", "group_kill",
-					     "own_tasks", "oom_group" };
+					     "own_tasks", "oom_group", "xattr" };
 	unsigned int i;
 
 	oom_ext_json_open(key, '[');
@@ -508,8 +517,10 @@ static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 f
 		name = path + 1;
 	if (flags & OOM_EXT_CG_OWN_TASKS)
 		name = "its own tasks";
-	printf("%s%s%s%s%s (%.1f MiB)", name, flags & OOM_EXT_CG_PREFER ? " [prefer]" : "",
-	       flags & OOM_EXT_CG_AVOID ? " [avoid]" : "",
+	printf("%s%s%s%s%s%s (%.1f MiB)", name, flags & OOM_EXT_CG_PREFER ? " [prefer" : "",
+	       flags & OOM_EXT_CG_AVOID ? " [avoid" : "",
+	       !(flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID)) ? "" :
+	       flags & OOM_EXT_CG_XATTR ? ": xattr]" : "]",
 	       flags & OOM_EXT_CG_OOM_GROUP ? " [oom.group]" : "",
 	       flags & OOM_EXT_CG_GROUP_KILL ? " [group-kill]" : "",
 	       oom_ext_mib(score));

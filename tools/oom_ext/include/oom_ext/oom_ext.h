@@ -10,6 +10,7 @@
 #define __OOM_EXT_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 
@@ -72,6 +73,8 @@ void oom_ext_check_root(void);
 void oom_ext_check_cgroup(const char *opt, const char *path);
 /* The kernel's BTF must have struct @type (else: "needs CONFIG_@config"). */
 void oom_ext_check_kernel(const char *type, const char *what, const char *config);
+/* Does the running kernel have the function (a kfunc, say) @name? */
+bool oom_ext_kernel_has_func(const char *name);
 
 /* Attach a loaded struct_ops map to opts->cgroup (or system-wide).
  * Exits with one clear line on failure (already attached, ...). */
@@ -96,6 +99,48 @@ extern bool oom_ext_done;
 int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
 		 const struct oom_ext_opts *opts);
+
+/*
+ * A skeleton's open and load, keyed by its name as sched_ext's
+ * SCX_OPS_OPEN() and SCX_OPS_LOAD() are; each exits with one line on
+ * failure. Between the two, the loader sets the skeleton's rodata.
+ */
+#define OOM_EXT_OPEN(__name)							\
+({										\
+	struct __name *__skel = __name##__open();				\
+										\
+	if (!__skel) {								\
+		oom_ext_err("cannot open the BPF object (run with -v for details)"); \
+		exit(OOM_EXT_EXIT_FAIL);					\
+	}									\
+	__skel;									\
+})
+
+#define OOM_EXT_LOAD(__skel, __name)						\
+do {										\
+	if (__name##__load(__skel)) {						\
+		oom_ext_err("the kernel rejected the policy (run with -v for the verifier log)"); \
+		__name##__destroy(__skel);					\
+		exit(OOM_EXT_EXIT_FAIL);					\
+	}									\
+} while (0)
+
+/*
+ * Attach the skeleton's bpf_oom_ops map @__ops, run oom_ext_run() on its
+ * "events" ring buffer and "stats" counters, then detach and destroy the
+ * skeleton. Evaluates to oom_ext_run()'s result, the exit status.
+ */
+#define OOM_EXT_ATTACH_RUN(__skel, __name, __ops, __opts)			\
+({										\
+	struct bpf_link *__link = oom_ext_attach((__skel)->maps.__ops, __opts);	\
+	int __ret = oom_ext_run(__link, (__skel)->maps.events,			\
+				&(__skel)->bss->stats, __opts);			\
+										\
+	bpf_link__destroy(__link);						\
+	__name##__destroy(__skel);						\
+	oom_ext_detached();							\
+	__ret;									\
+})
 
 /* Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root). */
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);

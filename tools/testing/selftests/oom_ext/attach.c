@@ -190,7 +190,7 @@ static enum oom_test_status run_kfunc_deny(void *ctx)
 }
 
 static struct oom_test kfunc_deny = {
-	.name = "kfunc_other_struct_ops_rejected",
+	.name = "attach_kfunc_other_struct_ops_rejected",
 	.description =
 		"another struct_ops type calling bpf_oom_kill_process() is rejected by the verifier",
 	.run = run_kfunc_deny,
@@ -211,7 +211,7 @@ static enum oom_test_status run_deny_nosleep(void *ctx)
 }
 
 static struct oom_test deny_nosleep = {
-	.name = "kfunc_kill_needs_sleepable_handler",
+	.name = "attach_kfunc_kill_needs_sleepable_handler",
 	.description =
 		"a non-sleepable handler calling bpf_oom_kill_process() (which sleeps) is rejected by the verifier",
 	.run = run_deny_nosleep,
@@ -232,7 +232,7 @@ static enum oom_test_status run_deny_fault(void *ctx)
 }
 
 static struct oom_test deny_fault = {
-	.name = "kfunc_no_user_faults_in_handler",
+	.name = "attach_kfunc_no_user_faults_in_handler",
 	.description =
 		"a handler calling bpf_copy_from_user() (it may fault under oom_lock) is rejected by the verifier",
 	.run = run_deny_fault,

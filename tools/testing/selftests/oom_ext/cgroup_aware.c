@@ -12,12 +12,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <bpf/bpf.h>
 
 #include "oom_test.h"
@@ -48,6 +51,10 @@ struct ca_case {
 	 * if it has not exited yet).
 	 */
 	const char *oom_group;
+	/* { group, name, value }: user.* xattrs set before the loader starts */
+	const char *xattrs[3][3];
+	const char *nobody_owns;	/* chown this group to nobody, who sets its xattrs */
+	bool nobody_owns_domain;	/* the attach cgroup too */
 };
 
 struct ca {
@@ -98,6 +105,30 @@ static const char *cg_path(struct ca *t, const char *rel, char *buf, size_t len)
 	return buf;
 }
 
+#define NOBODY	65534
+
+/* setxattr() as root, or as nobody in a child when @as_nobody. */
+static int set_xattr(const char *path, const char *name, const char *value, bool as_nobody)
+{
+	int status;
+	pid_t pid;
+
+	if (!as_nobody)
+		return setxattr(path, name, value, strlen(value), 0);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		_exit(setxattr(path, name, value, strlen(value), 0) ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	errno = WEXITSTATUS(status);
+	return errno ? -1 : 0;
+}
+
 /* Create the groups and apply the settings of @c; the memory stays free. */
 static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
 {
@@ -120,6 +151,20 @@ static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
 		cg_path(t, c->set[i][0], path, sizeof(path));
 		OT_ASSERT(!cg_write(path, c->set[i][1], "%s", c->set[i][2]), "%s/%s",
 			  c->set[i][0], c->set[i][1]);
+	}
+	if (c->nobody_owns_domain)
+		OT_ASSERT(!chown(t->dom, NOBODY, NOBODY), "chown: %s", strerror(errno));
+	if (c->nobody_owns) {
+		cg_path(t, c->nobody_owns, path, sizeof(path));
+		OT_ASSERT(!chown(path, NOBODY, NOBODY), "chown: %s", strerror(errno));
+	}
+	for (i = 0; i < 3 && c->xattrs[i][0]; i++) {
+		bool nobody = c->nobody_owns && !strcmp(c->xattrs[i][0], c->nobody_owns);
+
+		cg_path(t, c->xattrs[i][0], path, sizeof(path));
+		OT_ASSERT(!set_xattr(path, c->xattrs[i][1], c->xattrs[i][2], nobody),
+			  "setxattr %s %s as %s: %s", c->xattrs[i][0], c->xattrs[i][1],
+			  nobody ? "nobody" : "root", strerror(errno));
 	}
 	return OOM_TEST_PASS;
 }
@@ -346,6 +391,57 @@ CA_TEST(oom_score_adj_min_survives,
 		.max = "100M",
 		.groups = { "A", "B", "T" },
 		.tasks = { { "A", 40, -1000 }, { "A", 20 }, { "B", 30 }, { "T", 20 } },
+		.victims = 1 << 1,
+	}))
+
+/*
+ * The marks systemd writes for ManagedOOMPreference= count as --avoid and
+ * --omit: A (160 MiB) scores 20 and is runner-up to B; C is out. Without
+ * them A goes.
+ */
+#define XATTR_TREE							\
+	.max = "262M",							\
+	.groups = { "A", "B", "C", "T" },				\
+	.xattrs = { { "A", "user.oomd_avoid", "1" },			\
+		    { "C", "user.oomd_omit", "1" } },			\
+	.tasks = { { "A", 160 }, { "B", 30 }, { "C", 60 }, { "T", 16 } }
+
+CA_TEST(xattr_avoid_omit,
+	"user.oomd_avoid on A (160 MiB) and user.oomd_omit on C (60 MiB): B (30 MiB) dies",
+	((struct ca_case){
+		XATTR_TREE,
+		.explains = "over A [avoid: xattr]",
+		.victims = 1 << 1,
+	}))
+
+CA_TEST(xattr_no_xattrs,
+	"--no-xattrs: the same marks are ignored and A (160 MiB) dies",
+	((struct ca_case){
+		XATTR_TREE,
+		.args = { "--no-xattrs" },
+		.victims = 1 << 0,
+	}))
+
+CA_TEST(xattr_untrusted_owner,
+	"user.oomd_omit set by nobody on A, which nobody owns below a root-owned domain, is ignored: A (60 MiB) dies",
+	((struct ca_case){
+		.max = "110M",
+		.groups = { "A", "B", "T" },
+		.nobody_owns = "A",
+		.xattrs = { { "A", "user.oomd_omit", "1" } },
+		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
+		.victims = 1 << 0,
+	}))
+
+CA_TEST(xattr_delegated_owner,
+	"the same mark counts when nobody also owns the attach cgroup: B (30 MiB) dies",
+	((struct ca_case){
+		.max = "110M",
+		.groups = { "A", "B", "T" },
+		.nobody_owns = "A",
+		.nobody_owns_domain = true,
+		.xattrs = { { "A", "user.oomd_omit", "1" } },
+		.tasks = { { "A", 60 }, { "B", 30 }, { "T", 20 } },
 		.victims = 1 << 1,
 	}))
 

@@ -49,3 +49,25 @@ int declare_async(struct declare_args *args)
 	args->ret = bpf_out_of_memory_async(args->flags);
 	return 0;
 }
+
+struct burst_args {
+	__u32 n;		/* requests to make, at most 16 */
+	__u32 queued;		/* out: returned 0 */
+	__u32 merged;		/* out: returned -EBUSY */
+};
+
+/* @args->n requests back to back: all but the first merge while it waits. */
+SEC("syscall")
+int declare_async_burst(struct burst_args *args)
+{
+	int i, ret;
+
+	bpf_for(i, 0, args->n & 15) {
+		ret = bpf_out_of_memory_async(0);
+		if (!ret)
+			args->queued++;
+		else if (ret == -EBUSY)
+			args->merged++;
+	}
+	return 0;
+}

@@ -154,7 +154,7 @@ static enum oom_test_status run_listing(void *ctx)
 }
 
 static struct oom_test listing = {
-	.name = "listing_counters",
+	.name = "dispatch_listing_counters",
 	.description =
 		"the debugfs listing shows the policy with calls, handled, false claims and kills as caused",
 	.setup = setup_scen,
@@ -372,7 +372,7 @@ static enum oom_test_status run_refuse_init(void *ctx)
 }
 
 static struct oom_test refuse_init = {
-	.name = "kill_refuses_init",
+	.name = "dispatch_kill_refuses_init",
 	.description = "bpf_oom_kill_process(init) is -EPERM and kills nothing",
 	.setup = setup_scen,
 	.run = run_refuse_init,
@@ -396,7 +396,7 @@ static enum oom_test_status run_refuse_kthread(void *ctx)
 }
 
 static struct oom_test refuse_kthread = {
-	.name = "kill_refuses_kthread",
+	.name = "dispatch_kill_refuses_kthread",
 	.description = "bpf_oom_kill_process(a kernel thread) is -EPERM and kills nothing",
 	.setup = setup_scen,
 	.run = run_refuse_kthread,
@@ -415,7 +415,7 @@ static enum oom_test_status run_refuse_protected(void *ctx)
 }
 
 static struct oom_test refuse_protected = {
-	.name = "kill_refuses_oom_score_adj_min",
+	.name = "dispatch_kill_refuses_oom_score_adj_min",
 	.description =
 		"bpf_oom_kill_process(an oom_score_adj=-1000 task) is -EPERM and kills nothing",
 	.setup = setup_scen,
@@ -435,7 +435,7 @@ static enum oom_test_status run_refuse_outside(void *ctx)
 }
 
 static struct oom_test refuse_outside = {
-	.name = "kill_refuses_outside_domain",
+	.name = "dispatch_kill_refuses_outside_domain",
 	.description =
 		"bpf_oom_kill_process(a task outside the OOMing memcg) is -EINVAL and kills nothing",
 	.setup = setup_scen,
@@ -504,7 +504,7 @@ static enum oom_test_status run_report(void *ctx)
 }
 
 static struct oom_test report = {
-	.name = "report_names_handler",
+	.name = "dispatch_report_names_handler",
 	.description = "the OOM report names the BPF policy iff the policy handled the OOM",
 	.setup = setup_scen,
 	.run = run_report,
@@ -589,7 +589,7 @@ static enum oom_test_status run_refuse_victim(void *ctx)
 }
 
 static struct oom_test refuse_victim = {
-	.name = "kill_refuses_oom_victim",
+	.name = "dispatch_kill_refuses_oom_victim",
 	.description = "bpf_oom_kill_process(a task that already is an OOM victim) is -EALREADY",
 	.setup = setup_scen,
 	.run = run_refuse_victim,
@@ -609,7 +609,7 @@ static enum oom_test_status run_refuse_vfork(void *ctx)
 }
 
 static struct oom_test refuse_vfork = {
-	.name = "kill_refuses_vfork_child",
+	.name = "dispatch_kill_refuses_vfork_child",
 	.description =
 		"bpf_oom_kill_process(a child in vfork(), on its parent's mm) is -EBUSY and kills nothing",
 	.setup = setup_scen,

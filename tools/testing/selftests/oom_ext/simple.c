@@ -219,6 +219,49 @@ static enum oom_test_status run_dry_run(void *ctx)
 	return OOM_TEST_PASS;
 }
 
+/*
+ * A policy made from the template with `make -C tools/oom_ext new
+ * NAME=oom_template_copy` (the selftests' build does that) loads under its
+ * own name, kills the hog and shows in the kernel's listing as itself.
+ */
+static enum oom_test_status run_template_copy(void *ctx)
+{
+	const char *const args[] = { "-i", "0", "-c", ((struct simple *)ctx)->cg, NULL };
+	struct ot_hog grow = { .grow = true };
+	struct simple *t = ctx;
+	struct ot_listing l = {};
+	enum oom_test_status st;
+	char line[512], want[64];
+	int sig, said, listed;
+
+	st = ot_loader_start(&t->loader, "oom_template_copy", args, 0);
+	if (st == OOM_TEST_PASS)
+		st = ot_loader_attached(&t->loader);
+	if (st != OOM_TEST_PASS)
+		return st;
+	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	said = ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line), OT_TIMEOUT_MS);
+	listed = ot_listing_find(ot_cgroup_id(t->cg), &l);
+	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
+	OT_ASSERT(sig == SIGKILL, "the hog ended with %d", sig);
+	OT_ASSERT(said && strstr(line, want),
+		  "the loader said: %s", said ? line : "nothing");
+	OT_ASSERT(listed == 1 && !strcmp(l.name, "oom_template_copy") && l.kills == 1,
+		  "listing: %d entries, name %s, kills %lld", listed, l.name, l.kills);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test template_copy = {
+	.name = "simple_template_copy_kills",
+	.description = "a policy made with make new NAME=oom_template_copy loads as itself and kills",
+	.setup = setup_simple,
+	.run = run_template_copy,
+	.cleanup = cleanup_simple,
+};
+
+REGISTER_OOM_TEST(&template_copy)
+
 static struct oom_test dry_run = {
 	.name = "simple_loader_dry_run",
 	.description =

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,15 +105,74 @@ static void psi_counts(int *att, int *trig)
 		fclose(f);
 }
 
+static long long dying_after(const char *parent, int ms)
+{
+	long long dying = -1;
+	int i;
+
+	for (i = 0; i <= ms / 50; i++) {
+		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+		if (dying <= 0)
+			break;
+		usleep(50000);
+	}
+	return dying;
+}
+
 /*
- * What may still hold a removed memcg: memory charged to it (the parent's
- * counters include its dying children) or a task of ours never reaped (a
- * zombie keeps its cgroups).
+ * Charge a page from NR_CYCLE fresh memcgs on every CPU: each per-CPU
+ * charge cache (memcg_stock, a few slots) then evicts every memcg it held.
+ */
+#define NR_CYCLE	16
+static void cycle_charge_caches(void)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu, k, status;
+	char rel[32];
+
+	for (k = 0; k < NR_CYCLE; k++) {
+		char *cg;
+
+		snprintf(rel, sizeof(rel), "cycle%d", k);
+		cg = cg_create(rel);
+		for (cpu = 0; cg && cpu < ncpu; cpu++) {
+			pid_t pid;
+
+			fflush(stdout);
+			pid = fork();
+			if (!pid) {
+				cpu_set_t one;
+				char *mem;
+
+				CPU_ZERO(&one);
+				CPU_SET(cpu, &one);
+				if (sched_setaffinity(0, sizeof(one), &one) ||
+				    cg_write(cg, "cgroup.procs", "%d", getpid()))
+					_exit(1);
+				mem = malloc(1 << 20);
+				if (mem)
+					memset(mem, 1, 1 << 20);
+				_exit(0);
+			}
+			if (pid > 0)
+				waitpid(pid, &status, 0);
+		}
+		cg_destroy(cg);
+		free(cg);
+	}
+}
+
+/*
+ * What still holds a removed memcg, found by releasing one holder after
+ * another: the counters (the parent's include its dying children), an
+ * unreaped task of ours (a zombie keeps its cgroups), the per-CPU charge
+ * caches with pages (memory.high drains them), then those without
+ * (only charges from other memcgs evict them).
  */
 static void explain_dying(const char *parent)
 {
 	static const char *const keys[] = { "anon", "file", "kernel", "kernel_stack",
-					    "pagetables", "percpu", "sock", "slab" };
+					    "pagetables", "percpu", "sock", "slab", "shmem",
+					    "unevictable", "swapcached" };
 	char path[64], buf[512];
 	unsigned int i;
 	DIR *d;
@@ -140,6 +200,19 @@ static void explain_dying(const char *parent)
 	}
 	if (d)
 		closedir(d);
+
+	cg_write(parent, "memory.high", "0");
+	cg_write(parent, "memory.high", "max");
+	if (!dying_after(parent, 2000)) {
+		ot_info("released once memory.high drained the charge caches: one with pages held it");
+		return;
+	}
+	cycle_charge_caches();
+	if (!dying_after(parent, 2000)) {
+		ot_info("released once other memcgs evicted every charge cache slot: an empty slot held it");
+		return;
+	}
+	ot_info("still dying: neither a charge cache nor charged pages hold it");
 }
 
 /*

@@ -184,7 +184,7 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 }
 
 static struct oom_test stuck_victim = {
-	.name = "dispatch_stuck_victim_does_not_block",
+	.name = "stuck_victim_does_not_block",
 	.description =
 		"a victim stuck in exit whose mm was reaped (MMF_OOM_SKIP) does not hold up later OOMs in its memcg",
 	.setup = setup_stuck,
@@ -245,7 +245,7 @@ static enum oom_test_status run_reaped_mm(void *ctx)
 }
 
 static struct oom_test reaped_mm = {
-	.name = "kill_refuses_reaped_mm",
+	.name = "stuck_kill_refuses_reaped_mm",
 	.description =
 		"bpf_oom_kill_process(a live task whose mm the reaper already reaped) is -ESRCH",
 	.setup = setup_stuck,
