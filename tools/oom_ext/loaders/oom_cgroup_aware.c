@@ -25,8 +25,6 @@
 #include <oom_ext/oom_ext.h>
 #include "oom_cgroup_aware.bpf.skel.h"
 
-#define MAX_CONFIGURED	256
-
 enum {
 	OPT_PREFER = 0x100,
 	OPT_AVOID,
@@ -63,7 +61,7 @@ static struct {
 	const char *path;
 	__u32 flag;
 	__u64 cgid;
-} configured[MAX_CONFIGURED];
+} configured[OOM_EXT_MAX_CONFIGURED];
 static int nr_configured;
 static bool group_kill_all;
 static bool no_xattrs;
@@ -101,8 +99,8 @@ static int extra_opt(int opt, const char *arg)
 	}
 	if (opt < OPT_PREFER || opt > OPT_GROUP_KILL)
 		return -1;
-	if (nr_configured == MAX_CONFIGURED) {
-		oom_ext_err("at most %d cgroups can be configured", MAX_CONFIGURED);
+	if (nr_configured == OOM_EXT_MAX_CONFIGURED) {
+		oom_ext_err("at most %d cgroups can be configured", OOM_EXT_MAX_CONFIGURED);
 		exit(OOM_EXT_EXIT_USAGE);
 	}
 	configured[nr_configured].path = arg;

@@ -28,7 +28,6 @@
 #include <oom_ext/oom_ext.h>
 #include "oom_psi_proactive.bpf.skel.h"
 
-#define MAX_TARGETS	256	/* the policy's targets map */
 
 enum {
 	OPT_CHILDREN = 0x100,
@@ -76,7 +75,7 @@ static struct target {
 	__u64 cgid;
 	__u32 how;
 	__u32 explicit;
-} targets[MAX_TARGETS];
+} targets[OOM_EXT_PSI_MAX_TARGETS];
 static int nr_targets, nr_explicit;
 static __u32 full_t, full_w, some_t, some_w;
 static unsigned long cooldown_s = 10;
@@ -86,8 +85,8 @@ static struct oom_psi_proactive *skel;
 
 static void add_target(const char *path, __u32 how, __u32 explicit)
 {
-	if (nr_targets == MAX_TARGETS) {
-		oom_ext_err("at most %d cgroups can be watched", MAX_TARGETS);
+	if (nr_targets == OOM_EXT_PSI_MAX_TARGETS) {
+		oom_ext_err("at most %d cgroups can be watched", OOM_EXT_PSI_MAX_TARGETS);
 		exit(OOM_EXT_EXIT_USAGE);
 	}
 	targets[nr_targets].path = path;
@@ -241,14 +240,13 @@ static void resolve_targets(void)
  * Paths of the watched cgroups by id: a removed cgroup's path can no longer
  * be looked up, and its removal is worth a line that names it.
  */
-#define MAX_NAMES	1024
-static struct { __u64 cgid; char *path; } names[MAX_NAMES];
+static struct { __u64 cgid; char *path; } names[OOM_EXT_PSI_MAX_WATCHED];
 
 static void name_remember(__u64 cgid, const char *path)
 {
 	int i;
 
-	for (i = 0; i < MAX_NAMES; i++) {
+	for (i = 0; i < OOM_EXT_PSI_MAX_WATCHED; i++) {
 		if (!names[i].cgid) {
 			names[i].cgid = cgid;
 			names[i].path = strdup(path);
@@ -263,7 +261,7 @@ static char *name_forget(__u64 cgid)
 	char *path;
 	int i;
 
-	for (i = 0; i < MAX_NAMES; i++) {
+	for (i = 0; i < OOM_EXT_PSI_MAX_WATCHED; i++) {
 		if (names[i].cgid == cgid) {
 			path = names[i].path;
 			names[i].cgid = 0;

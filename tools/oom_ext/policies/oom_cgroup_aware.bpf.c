@@ -63,7 +63,7 @@ const volatile u32 xattr_owner;		/* uid owning the attach cgroup */
 /* OOM_EXT_CG_* flags by cgroup id, written by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, OOM_EXT_MAX_CONFIGURED);
 	__type(key, u64);
 	__type(value, u32);
 } cgroup_config SEC(".maps");

@@ -55,8 +55,6 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define MAX_TARGETS	256
-#define MAX_WATCHED	4096
 #define NSEC_PER_USEC	1000ULL
 #define NSEC_PER_MSEC	1000000ULL
 
@@ -72,7 +70,7 @@ const volatile u32 avail_permille, swap_permille;
 /* What the loader asks for: cgroup ids and what to do with each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAX_TARGETS);
+	__uint(max_entries, OOM_EXT_PSI_MAX_TARGETS);
 	__type(key, u32);
 	__type(value, struct oom_ext_psi_target);
 } targets SEC(".maps");
@@ -80,7 +78,7 @@ struct {
 /* --children parents, to recognise a new child in handle_cgroup_online(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_TARGETS);
+	__uint(max_entries, OOM_EXT_PSI_MAX_TARGETS);
 	__type(key, u64);
 	__type(value, u32);
 } parents SEC(".maps");
@@ -96,7 +94,7 @@ struct watched {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_WATCHED);
+	__uint(max_entries, OOM_EXT_PSI_MAX_WATCHED);
 	__type(key, u64);
 	__type(value, struct watched);
 } watched SEC(".maps");

@@ -32,6 +32,16 @@ enum oom_ext_action {
 #define OOM_EXT_MAX_LEVELS	8
 
 /*
+ * Limits that a policy and its loader share, in one place: the cgroups
+ * configured on oom_cgroup_aware's command line (its settings map), the
+ * cgroups named to oom_psi_proactive, and the cgroups it watches at once
+ * (with --children, every child of a named parent).
+ */
+#define OOM_EXT_MAX_CONFIGURED		256
+#define OOM_EXT_PSI_MAX_TARGETS		256
+#define OOM_EXT_PSI_MAX_WATCHED		4096
+
+/*
  * One level of a hierarchical choice: the candidate taken and the best one
  * not taken (runner_cgid 0: there was no other), with their scores.
  */
