@@ -34,15 +34,20 @@ if [ -z "$filter" ] || [ "$filter" = nosubsys ]; then
 	if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then rc=$rc2; fi
 fi
 
-# On the host: the systemd units that `make install` writes, as systemd
-# reads them (a test of its own in the count).
+# On the host, each a test of its own in the count: the systemd units that
+# `make install` writes, as systemd reads them; make new's refusals.
 if [ -z "$filter" ] || [ "$filter" = install ]; then
-	echo "1..1" >>"$log"
-	if make -C "$tree/tools/oom_ext" -s check-install 2>&1 | sed 's/^/# /' | tee -a "$log"; then
-		echo "ok 1 install_units_verify" | tee -a "$log"
-	else
-		echo "not ok 1 install_units_verify" | tee -a "$log"
-	fi
+	echo "1..2" >>"$log"
+	n=0
+	for check in check-install:install_units_verify check-new:template_new_refusals; do
+		n=$((n + 1))
+		if make -C "$tree/tools/oom_ext" -s "${check%%:*}" 2>&1 | sed 's/^/# /' | tee -a "$log" &&
+		   [ "${PIPESTATUS[0]}" = 0 ]; then
+			echo "ok $n ${check#*:}" | tee -a "$log"
+		else
+			echo "not ok $n ${check#*:}" | tee -a "$log"
+		fi
+	done
 fi
 
 planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | awk '{n += $1} END {if (NR) print n}')

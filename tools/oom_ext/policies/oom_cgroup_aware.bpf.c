@@ -126,7 +126,7 @@ static __noinline u32 xattr_flags(struct cgroup *cgrp)
 	struct kernfs_iattrs *ia;
 	u32 uid = 0;
 
-	if (!use_xattrs || !bpf_ksym_exists(bpf_cgroup_read_xattr))
+	if (!bpf_ksym_exists(bpf_cgroup_read_xattr))
 		return 0;
 	ia = BPF_CORE_READ(cgrp, kn, iattr);
 	if (ia)
@@ -142,13 +142,21 @@ static __noinline u32 xattr_flags(struct cgroup *cgrp)
 	return 0;
 }
 
-/* The command line's flags for a cgroup, else its marks. */
+#define CG_BIAS	(OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID | OOM_EXT_CG_OMIT)
+
+/* What the command line says about a cgroup beats its marks. */
+static __always_inline bool marks_apply(u32 flags)
+{
+	return use_xattrs && !(flags & CG_BIAS);
+}
+
+/* The flags of the OOMing cgroup, which the walk only has by id. */
 static __always_inline u32 domain_flags(u64 cgid)
 {
 	u32 flags = cgroup_flags(cgid);
 	struct cgroup *cgrp;
 
-	if ((flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID | OOM_EXT_CG_OMIT)) || !use_xattrs)
+	if (!marks_apply(flags))
 		return flags;
 	cgrp = bpf_cgroup_from_id(cgid);
 	if (cgrp) {
@@ -196,8 +204,7 @@ static __always_inline void consider_child(struct cgroup_subsys_state *pos)
 
 	c.cgid = m->css.cgroup->kn->id;
 	c.flags = cgroup_flags(c.cgid);
-	/* What the command line says about a cgroup beats its attributes. */
-	if (!(c.flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID | OOM_EXT_CG_OMIT)))
+	if (marks_apply(c.flags))
 		c.flags |= xattr_flags(pos->cgroup);
 	c.usage = m->memory.usage.counter;
 	if ((c.flags & OOM_EXT_CG_OMIT) || !c.usage)
