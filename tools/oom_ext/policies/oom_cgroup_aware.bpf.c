@@ -30,6 +30,9 @@
  * and --prefer for the cgroup that carries them, unless the command line
  * configures that cgroup or --no-xattrs is given. Like systemd-oomd, only
  * marks on cgroups owned by root or by the attach cgroup's owner count.
+ * oomd's trusted.oomd_avoid and trusted.oomd_prefer, which BPF cannot read,
+ * reach cgroup_config through the loader, flagged OOM_EXT_CG_XATTR; they
+ * take the place of the user.* marks of their cgroup.
  * systemd-oomd's "avoid" is stricter than ours: it takes an avoided cgroup
  * only when nothing else is left, where here avoiding divides the score by
  * 8, so an avoided cgroup using over 8 times what any other does still goes.

@@ -648,12 +648,42 @@ int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
 
 bool oom_ext_done;
 
+static void (*every_fn)(void);
+static unsigned int every_secs;
+
+void oom_ext_every(unsigned int secs, void (*fn)(void))
+{
+	every_secs = secs;
+	every_fn = fn;
+}
+
+/* A periodic timerfd in @ep, or -1 (@secs 0: none). */
+static int add_timer(int ep, unsigned int secs)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = secs,
+		.it_interval.tv_sec = secs,
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	if (!secs)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	timerfd_settime(fd, 0, &its, NULL);
+	ev.data.fd = fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	return fd;
+}
+
 int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
 		 const struct oom_ext_opts *opts)
 {
 	struct ring_buffer *rb = NULL;
-	int ep = -1, sfd = -1, tfd = -1, ret = OOM_EXT_EXIT_FAIL;
+	int ep = -1, sfd = -1, tfd = -1, wfd = -1, ret = OOM_EXT_EXIT_FAIL;
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
@@ -681,17 +711,9 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 	/* The kernel reports a detach (cgroup removed) as EPOLLHUP. */
 	ev.data.fd = bpf_link__fd(link);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	if (opts->interval) {
-		struct itimerspec its = {
-			.it_value.tv_sec = opts->interval,
-			.it_interval.tv_sec = opts->interval,
-		};
-
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		timerfd_settime(tfd, 0, &its, NULL);
-		ev.data.fd = tfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	}
+	tfd = add_timer(ep, opts->interval);
+	if (every_fn)
+		wfd = add_timer(ep, every_secs);
 
 	for (;;) {
 		struct epoll_event got;
@@ -714,6 +736,11 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 
 			if (read(tfd, &ticks, sizeof(ticks)) > 0)
 				on_tick();
+		} else if (got.data.fd == wfd) {
+			__u64 ticks;
+
+			if (read(wfd, &ticks, sizeof(ticks)) > 0)
+				every_fn();
 		} else if (got.data.fd == sfd) {
 			ring_buffer__consume(rb);
 			ret = 0;
@@ -738,6 +765,8 @@ out:
 	ring_buffer__free(rb);
 	if (tfd >= 0)
 		close(tfd);
+	if (wfd >= 0)
+		close(wfd);
 	if (ep >= 0)
 		close(ep);
 	if (sfd >= 0)

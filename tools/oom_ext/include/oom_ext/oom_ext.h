@@ -100,6 +100,9 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
 		 const struct oom_ext_opts *opts);
 
+/* Also call @fn every @secs seconds in the loop (one such hook per tool). */
+void oom_ext_every(unsigned int secs, void (*fn)(void));
+
 /*
  * A skeleton's open and load, keyed by its name as sched_ext's
  * SCX_OPS_OPEN() and SCX_OPS_LOAD() are; each exits with one line on

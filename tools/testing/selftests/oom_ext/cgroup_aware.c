@@ -53,6 +53,13 @@ struct ca_case {
 	const char *oom_group;
 	/* { group, name, value }: user.* xattrs set before the loader starts */
 	const char *xattrs[3][3];
+	/*
+	 * { group, name, value }: an xattr set (or removed, NULL value) once
+	 * the loader runs; then the test waits for the loader's line that
+	 * contains late_seen.
+	 */
+	const char *late_xattr[3];
+	const char *late_seen;
 	const char *nobody_owns;	/* chown this group to nobody, who sets its xattrs */
 	bool nobody_owns_domain;	/* the attach cgroup too */
 };
@@ -233,6 +240,17 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
 	    (st = ot_loader_attached(&t->loader)))
 		return st;
+	if (c->late_xattr[0]) {
+		cg_path(t, c->late_xattr[0], path, sizeof(path));
+		OT_ASSERT(c->late_xattr[2] ?
+			  !set_xattr(path, c->late_xattr[1], c->late_xattr[2], false) :
+			  !removexattr(path, c->late_xattr[1]),
+			  "%s %s: %s", c->late_xattr[0], c->late_xattr[1], strerror(errno));
+		OT_ASSERT(ot_proc_read_until(t->loader.out, c->late_seen, line, sizeof(line),
+					     OT_TIMEOUT_MS),
+			  "the loader did not report \"%s\"", c->late_seen);
+		ot_info("%s", line);
+	}
 	hog = (struct ot_hog){ .mib = c->tasks[trig].mib, .adj = c->tasks[trig].adj };
 	cg_path(t, c->tasks[trig].cg, path, sizeof(path));
 	ot_spawn_hog(&t->kids[trig], path, &hog);
@@ -419,6 +437,54 @@ CA_TEST(xattr_no_xattrs,
 	((struct ca_case){
 		XATTR_TREE,
 		.args = { "--no-xattrs" },
+		.victims = 1 << 0,
+	}))
+
+/*
+ * oomd's trusted.oomd_* marks, which the loader copies into the policy's
+ * settings: A (160 MiB) avoided scores 20, below C (60 MiB). Without the
+ * mark A goes.
+ */
+#define TRUSTED_TREE							\
+	.max = "242M",							\
+	.groups = { "A", "B", "C", "T" },				\
+	.tasks = { { "A", 160 }, { "B", 10 }, { "C", 60 }, { "T", 16 } }
+
+CA_TEST(xattr_trusted_avoid,
+	"trusted.oomd_avoid on A (160 MiB), set before the loader starts: C (60 MiB) dies",
+	((struct ca_case){
+		TRUSTED_TREE,
+		.xattrs = { { "A", "trusted.oomd_avoid", "1" } },
+		.explains = "over A [avoid: xattr]",
+		.victims = 1 << 2,
+	}))
+
+CA_TEST(xattr_trusted_no_xattrs,
+	"--no-xattrs: the same trusted.oomd_avoid is ignored and A dies",
+	((struct ca_case){
+		TRUSTED_TREE,
+		.xattrs = { { "A", "trusted.oomd_avoid", "1" } },
+		.args = { "--no-xattrs" },
+		.victims = 1 << 0,
+	}))
+
+CA_TEST(xattr_trusted_set_later,
+	"trusted.oomd_avoid set on A while the loader runs is picked up by its rescan: C dies",
+	((struct ca_case){
+		TRUSTED_TREE,
+		.late_xattr = { "A", "trusted.oomd_avoid", "1" },
+		.late_seen = "(trusted.oomd_avoid)",
+		.explains = "over A [avoid: xattr]",
+		.victims = 1 << 2,
+	}))
+
+CA_TEST(xattr_trusted_removed,
+	"trusted.oomd_avoid removed from A while the loader runs no longer counts: A dies",
+	((struct ca_case){
+		TRUSTED_TREE,
+		.xattrs = { { "A", "trusted.oomd_avoid", "1" } },
+		.late_xattr = { "A", "trusted.oomd_avoid", NULL },
+		.late_seen = "unmarked",
 		.victims = 1 << 0,
 	}))
 
