@@ -168,11 +168,11 @@ static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
 			oom_ext_err("--%s %s: not below the attach cgroup %s", opt, path, top);
 			exit(OOM_EXT_EXIT_USAGE);
 		}
-		configured[i].cgid = st.st_ino;
+		configured[i].cgid = oom_ext_cgroup_id(real);
 		for (j = 0; j < i; j++) {
 			__u32 both = configured[i].flag | configured[j].flag;
 
-			if (configured[j].cgid == st.st_ino &&
+			if (configured[j].cgid == configured[i].cgid &&
 			    both == (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID)) {
 				oom_ext_err("--%s %s: also given to --%s", opt, path,
 					    flag_name(configured[j].flag));
@@ -189,7 +189,6 @@ static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
  */
 static int write_configured(struct bpf_map *map)
 {
-	struct stat st;
 	int i, fd = bpf_map__fd(map);
 
 	for (i = 0; i < nr_configured; i++) {
@@ -204,7 +203,7 @@ static int write_configured(struct bpf_map *map)
 				    strerror(errno));
 			return -1;
 		}
-		if (stat(configured[i].path, &st) || st.st_ino != key) {
+		if (oom_ext_cgroup_id(configured[i].path) != key) {
 			bpf_map_delete_elem(fd, &key);
 			oom_ext_err("--%s %s: the cgroup was removed meanwhile",
 				    flag_name(configured[i].flag), configured[i].path);
@@ -275,12 +274,12 @@ static void announce_mark(const char *path, const char *what, const char *xattr)
 
 static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	__u64 cgid = st->st_ino;
+	__u64 cgid = oom_ext_cgroup_id(path);
 	__u32 flags = 0, mark = 0;
 	static bool warned;
 	__u64 *grown;
 
-	if (type != FTW_D || !strcmp(path, scan_top))
+	if (type != FTW_D || !cgid || !strcmp(path, scan_top))
 		return 0;
 	if (has_mark(path, "trusted.oomd_avoid"))
 		mark = OOM_EXT_CG_AVOID;

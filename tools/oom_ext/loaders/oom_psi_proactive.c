@@ -197,7 +197,7 @@ static int extra_opt(int opt, const char *arg)
 static void resolve_targets(void)
 {
 	int i, j, n = nr_targets;
-	struct stat st;
+	__u64 id;
 
 	for (i = 0; i < n; i++) {
 		const char *opt = targets[i].how == OOM_EXT_PSI_PARENT ? "--children" : "-c";
@@ -206,15 +206,15 @@ static void resolve_targets(void)
 		DIR *d;
 
 		oom_ext_check_cgroup(opt, targets[i].path);
-		if (stat(targets[i].path, &st)) {
+		targets[i].cgid = oom_ext_cgroup_id(targets[i].path);
+		if (!targets[i].cgid) {
 			oom_ext_err("%s %s: %s", opt, targets[i].path, strerror(errno));
 			exit(OOM_EXT_EXIT_USAGE);
 		}
-		targets[i].cgid = st.st_ino;
-		if (targets[i].how == OOM_EXT_PSI_WATCH && st.st_ino == OOM_EXT_ROOT_CGID)
+		if (targets[i].how == OOM_EXT_PSI_WATCH && targets[i].cgid == OOM_EXT_ROOT_CGID)
 			system_wide = true;
 		for (j = 0; j < i; j++) {
-			if (targets[j].cgid == st.st_ino && targets[j].how == targets[i].how) {
+			if (targets[j].cgid == targets[i].cgid && targets[j].how == targets[i].how) {
 				oom_ext_err("%s %s: given twice", opt, targets[i].path);
 				exit(OOM_EXT_EXIT_USAGE);
 			}
@@ -226,10 +226,11 @@ static void resolve_targets(void)
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
 			snprintf(child, sizeof(child), "%s/%s", targets[i].path, de->d_name);
-			if (stat(child, &st))
+			id = oom_ext_cgroup_id(child);
+			if (!id)
 				continue;
 			add_target(strdup(child), OOM_EXT_PSI_WATCH, 0);
-			targets[nr_targets - 1].cgid = st.st_ino;
+			targets[nr_targets - 1].cgid = id;
 		}
 		if (d)
 			closedir(d);

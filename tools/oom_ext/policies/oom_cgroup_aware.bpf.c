@@ -54,6 +54,11 @@
 
 char _license[] SEC("license") = "GPL";
 
+/* What the loader sets (-n) and prints: see common.bpf.h. */
+OOM_EXT_DRY_RUN_DEFINE();
+OOM_EXT_STATS_DEFINE();
+OOM_EXT_EVENTS_DEFINE();
+
 /* Set by the loader before load. */
 const volatile bool group_kill_all;	/* the cgroup the walk ends in dies whole */
 const volatile bool recursive_prot;	/* cgroup2 mounted with memory_recursiveprot */
@@ -61,7 +66,8 @@ const volatile bool use_xattrs;		/* honour user.oomd_{omit,avoid,prefer} */
 const volatile u32 xattr_owner;		/* uid owning the attach cgroup */
 
 #define BIAS_SHIFT		3	/* prefer: score x 8; avoid: score / 8 */
-#define GROUP_KILL_PASSES	16	/* up to 16 x OOM_EXT_SCAN_PIDS processes */
+#define GROUP_KILL_PASSES	16	/* up to 16 x SCAN_PIDS processes */
+#define SCAN_PIDS		64
 
 /* OOM_EXT_CG_* flags by cgroup id, written by the loader. */
 struct {
@@ -167,6 +173,83 @@ static __always_inline u32 domain_flags(u64 cgid)
 		bpf_cgroup_release(cgrp);
 	}
 	return flags;
+}
+
+/* What scan_cgroup() found. Handlers never overlap (oom_lock): one copy. */
+static struct task_scan {
+	s32 best_pid;		/* the largest killable task; 0: none */
+	u64 best_pages;
+	u64 total_pages;	/* all killable tasks together */
+	u32 nr_killable;
+	u32 nr_victims;		/* earlier OOM victims, still releasing memory */
+	u32 nr_pids;		/* killable tasks seen; pids[] holds the first */
+	s32 pids[SCAN_PIDS];
+} scan;
+
+static __always_inline void scan_tasks(struct mem_cgroup *memcg)
+{
+	struct task_scan *s = &scan;
+	struct task_struct *task;
+
+	bpf_for_each(css_task, task, &memcg->css, CSS_TASK_ITER_PROCS) {
+		u64 pages;
+
+		if (bpf_task_is_oom_victim(task)) {
+			s->nr_victims++;
+			continue;
+		}
+		if (!oom_ext_task_killable(task))
+			continue;
+		pages = oom_ext_task_pages(task);
+		s->nr_killable++;
+		s->total_pages += pages;
+		if (s->nr_pids < SCAN_PIDS)
+			s->pids[s->nr_pids & (SCAN_PIDS - 1)] = task->pid;
+		s->nr_pids++;
+		if (pages > s->best_pages || !s->best_pid) {
+			s->best_pages = pages;
+			s->best_pid = task->pid;
+		}
+	}
+}
+
+/*
+ * Look at every process charged to the memcg of cgroup @cgid and, with
+ * @subtree, to its descendants: the largest one the kernel would let a
+ * policy kill, how many there are, and whether an earlier victim is still
+ * exiting. The result is in scan. Returns 0, or -ENOENT if the
+ * cgroup is gone.
+ *
+ * The iterators walk RCU-protected lists while the program may sleep,
+ * hence the explicit RCU section; the css iterator hands out RCU pointers,
+ * and the task iterator wants a referenced memcg. A global function: the
+ * verifier checks it once, not at every call site.
+ */
+__noinline int scan_cgroup(u64 cgid, bool subtree)
+{
+	struct cgroup_subsys_state *pos;
+	struct mem_cgroup *memcg, *iter;
+
+	__builtin_memset(&scan, 0, sizeof(scan));
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return -ENOENT;
+
+	bpf_rcu_read_lock();
+	if (!subtree) {
+		scan_tasks(memcg);
+	} else {
+		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_DESCENDANTS_PRE) {
+			iter = bpf_get_mem_cgroup(pos);
+			if (!iter)
+				continue;
+			scan_tasks(iter);
+			bpf_put_mem_cgroup(iter);
+		}
+	}
+	bpf_rcu_read_unlock();
+	bpf_put_mem_cgroup(memcg);
+	return 0;
 }
 
 /* mm/page_counter.c: effective_protection(), the same arithmetic. */
@@ -284,11 +367,11 @@ __noinline int walk_level(u64 cgid)
 		return STEP_LEAF;
 
 	/* The processes charged to this cgroup itself, as one candidate. */
-	if (!oom_ext_scan_cgroup(cgid, false) && oom_ext_scan.nr_killable) {
+	if (!scan_cgroup(cgid, false) && scan.nr_killable) {
 		own.cgid = cgid;
 		own.flags = OOM_EXT_CG_OWN_TASKS;
-		own.score = oom_ext_scan.total_pages;
-		own.usage = oom_ext_scan.total_pages;
+		own.score = scan.total_pages;
+		own.usage = scan.total_pages;
 		consider(&own);
 	}
 	return lvl.best.flags & OOM_EXT_CG_OWN_TASKS ? STEP_OWN_TASKS : STEP_DESCEND;
@@ -311,7 +394,7 @@ static __always_inline void explain_level(int depth, u64 parent)
 }
 
 /*
- * Kill the processes the last scan listed in oom_ext_scan.pids; returns how
+ * Kill the processes the last scan listed in scan.pids; returns how
  * many died. A global function: the verifier walks its loop once.
  */
 __noinline int kill_listed(struct oom_control *oc __arg_trusted)
@@ -320,11 +403,11 @@ __noinline int kill_listed(struct oom_control *oc __arg_trusted)
 	int killed = 0;
 	u32 n, i;
 
-	n = oom_ext_scan.nr_pids;
-	if (n > OOM_EXT_SCAN_PIDS)
-		n = OOM_EXT_SCAN_PIDS;
+	n = scan.nr_pids;
+	if (n > SCAN_PIDS)
+		n = SCAN_PIDS;
 	bpf_for(i, 0, n) {
-		task = bpf_task_from_pid(oom_ext_scan.pids[i & (OOM_EXT_SCAN_PIDS - 1)]);
+		task = bpf_task_from_pid(scan.pids[i & (SCAN_PIDS - 1)]);
 		if (!task)
 			continue;
 		if (!bpf_oom_kill_process(oc, task, "oom_cgroup_aware: group kill"))
@@ -337,7 +420,7 @@ __noinline int kill_listed(struct oom_control *oc __arg_trusted)
 /*
  * Kill the killable processes of @cgid's subtree other than those already
  * killed; returns how many died. Each pass takes the first
- * OOM_EXT_SCAN_PIDS; those killed are victims, skipped by the next pass.
+ * SCAN_PIDS; those killed are victims, skipped by the next pass.
  */
 static __always_inline u32 kill_rest_of_group(struct oom_control *oc, u64 cgid)
 {
@@ -345,10 +428,10 @@ static __always_inline u32 kill_rest_of_group(struct oom_control *oc, u64 cgid)
 	int pass;
 
 	bpf_for(pass, 0, GROUP_KILL_PASSES) {
-		if (oom_ext_scan_cgroup(cgid, true))
+		if (scan_cgroup(cgid, true))
 			break;
 		killed += kill_listed(oc);
-		if (oom_ext_scan.nr_pids <= OOM_EXT_SCAN_PIDS)
+		if (scan.nr_pids <= SCAN_PIDS)
 			break;
 	}
 	return killed;
@@ -392,31 +475,31 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 
 	/* The cgroup the walk ended in: find its victim. */
 	if (step == STEP_GONE ||
-	    oom_ext_scan_cgroup(cgid, step != STEP_OWN_TASKS)) {
+	    scan_cgroup(cgid, step != STEP_OWN_TASKS)) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "the chosen cgroup went away");
 		return oom_ext_pass();
 	}
-	if (oom_ext_scan.nr_victims) {
+	if (scan.nr_victims) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
 			       "an earlier victim is still exiting");
 		return oom_ext_pass();
 	}
-	task = oom_ext_scan.best_pid ? bpf_task_from_pid(oom_ext_scan.best_pid) : NULL;
+	task = scan.best_pid ? bpf_task_from_pid(scan.best_pid) : NULL;
 	if (!task) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
 			       "nothing killable in the chosen cgroup");
 		return oom_ext_pass();
 	}
-	pages = oom_ext_scan.best_pages;
+	pages = scan.best_pages;
 
 	switch (step) {
 	case STEP_OOM_GROUP:
 		reason = "oom_cgroup_aware: memory.oom.group";
-		oom_ext_explain.nr_killed = oom_ext_scan.nr_killable;
+		oom_ext_explain.nr_killed = scan.nr_killable;
 		break;
 	case STEP_GROUP_KILL:
 		reason = "oom_cgroup_aware: group kill";
-		oom_ext_explain.nr_killed = oom_ext_scan.nr_killable;
+		oom_ext_explain.nr_killed = scan.nr_killable;
 		break;
 	case STEP_OWN_TASKS:
 		reason = "oom_cgroup_aware: largest of the cgroup's own tasks";

@@ -30,26 +30,36 @@ extern bool bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 
 #define OOM_SCORE_ADJ_MIN	(-1000)
 
-/* Set by the loader before load (-n): report decisions, kill nothing. */
-const volatile bool dry_run;
-
-struct oom_ext_stats stats;
-
-struct {
+/*
+ * The state that oom_ext_report(), oom_ext_kill() and oom_ext_pass() use,
+ * and the loaders read: this header only declares it. A policy that uses
+ * them instantiates it, once, with these macros at file scope, as
+ * sched_ext's UEI_DEFINE() does:
+ *
+ *   OOM_EXT_DRY_RUN_DEFINE();	the -n flag, set by the loader before load
+ *   OOM_EXT_STATS_DEFINE();	struct oom_ext_stats stats: the counters
+ *   OOM_EXT_EVENTS_DEFINE();	the "events" ring buffer of decisions, and
+ *				oom_ext_explain, the explanation sent with
+ *				the next one (event.h)
+ */
+struct oom_ext_ringbuf {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+};
 
-/*
- * The explanation sent with the next decision: hierarchical policies fill
- * one level per step of their walk. Handlers run one at a time (under
- * oom_lock), so a single copy serves every call; reset it at the start.
- */
-static struct oom_ext_explanation {
-	u32 nr_killed;
-	u32 nr_levels;
-	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
-} oom_ext_explain;
+extern const volatile bool dry_run;
+extern struct oom_ext_stats stats;
+extern struct oom_ext_ringbuf events;
+extern struct oom_ext_explanation oom_ext_explain;
+
+#define OOM_EXT_DRY_RUN_DEFINE()	const volatile bool dry_run
+#define OOM_EXT_STATS_DEFINE()		struct oom_ext_stats stats
+#define OOM_EXT_EVENTS_DEFINE()						\
+	struct oom_ext_ringbuf events SEC(".maps");			\
+	struct oom_ext_explanation oom_ext_explain
+
+/* The kernel's page size, from the loader: see OOM_EXT_OPEN(). */
+extern int CONFIG_PAGE_SHIFT __kconfig;
 
 /*
  * What killing @task would free, in pages: rss + swap + page tables, the
@@ -66,7 +76,7 @@ static __always_inline u64 oom_ext_task_pages(struct task_struct *task)
 	pages += BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count);
 	pages += BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
 	pages += BPF_CORE_READ(mm, rss_stat[MM_SWAPENTS].count);
-	pages += BPF_CORE_READ(mm, pgtables_bytes.counter) >> 12;
+	pages += BPF_CORE_READ(mm, pgtables_bytes.counter) >> CONFIG_PAGE_SHIFT;
 	return pages > 0 ? pages : 0;
 }
 
@@ -93,85 +103,6 @@ static __always_inline bool oom_ext_task_killable(struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, oom_score_adj) == OOM_SCORE_ADJ_MIN)
 		return false;
 	return BPF_CORE_READ(task, mm) != NULL;
-}
-
-#define OOM_EXT_SCAN_PIDS	64
-
-/* What oom_ext_scan_cgroup() found. */
-static struct oom_ext_task_scan {
-	s32 best_pid;		/* the largest killable task; 0: none */
-	u64 best_pages;
-	u64 total_pages;	/* all killable tasks together */
-	u32 nr_killable;
-	u32 nr_victims;		/* earlier OOM victims, still releasing memory */
-	u32 nr_pids;		/* killable tasks seen; pids[] holds the first */
-	s32 pids[OOM_EXT_SCAN_PIDS];
-} oom_ext_scan;
-
-static __always_inline void oom_ext_scan_one(struct mem_cgroup *memcg)
-{
-	struct oom_ext_task_scan *s = &oom_ext_scan;
-	struct task_struct *task;
-
-	bpf_for_each(css_task, task, &memcg->css, CSS_TASK_ITER_PROCS) {
-		u64 pages;
-
-		if (bpf_task_is_oom_victim(task)) {
-			s->nr_victims++;
-			continue;
-		}
-		if (!oom_ext_task_killable(task))
-			continue;
-		pages = oom_ext_task_pages(task);
-		s->nr_killable++;
-		s->total_pages += pages;
-		if (s->nr_pids < OOM_EXT_SCAN_PIDS)
-			s->pids[s->nr_pids & (OOM_EXT_SCAN_PIDS - 1)] = task->pid;
-		s->nr_pids++;
-		if (pages > s->best_pages || !s->best_pid) {
-			s->best_pages = pages;
-			s->best_pid = task->pid;
-		}
-	}
-}
-
-/*
- * Look at every process charged to the memcg of cgroup @cgid and, with
- * @subtree, to its descendants: the largest one the kernel would let a
- * policy kill, how many there are, and whether an earlier victim is still
- * exiting. The result is in oom_ext_scan. Returns 0, or -ENOENT if the
- * cgroup is gone.
- *
- * The iterators walk RCU-protected lists while the program may sleep,
- * hence the explicit RCU section; the css iterator hands out RCU pointers,
- * and the task iterator wants a referenced memcg. A global function: the
- * verifier checks it once, not at every call site.
- */
-__noinline int oom_ext_scan_cgroup(u64 cgid, bool subtree)
-{
-	struct cgroup_subsys_state *pos;
-	struct mem_cgroup *memcg, *iter;
-
-	__builtin_memset(&oom_ext_scan, 0, sizeof(oom_ext_scan));
-	memcg = oom_ext_memcg_get(cgid);
-	if (!memcg)
-		return -ENOENT;
-
-	bpf_rcu_read_lock();
-	if (!subtree) {
-		oom_ext_scan_one(memcg);
-	} else {
-		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_DESCENDANTS_PRE) {
-			iter = bpf_get_mem_cgroup(pos);
-			if (!iter)
-				continue;
-			oom_ext_scan_one(iter);
-			bpf_put_mem_cgroup(iter);
-		}
-	}
-	bpf_rcu_read_unlock();
-	bpf_put_mem_cgroup(memcg);
-	return 0;
 }
 
 /* Send one decision to the loader; drops it if the ring buffer is full. */

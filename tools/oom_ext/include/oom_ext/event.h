@@ -27,7 +27,7 @@ enum oom_ext_action {
 #define OOM_EXT_CG_GROUP_KILL	(1U << 3)	/* killed as a whole */
 #define OOM_EXT_CG_OWN_TASKS	(1U << 4)	/* the processes charged to the parent itself */
 #define OOM_EXT_CG_OOM_GROUP	(1U << 5)	/* memory.oom.group=1 */
-#define OOM_EXT_CG_XATTR	(1U << 6)	/* prefer/avoid/omit from user.oomd_* */
+#define OOM_EXT_CG_XATTR	(1U << 6)	/* prefer/avoid/omit from an oomd_* mark */
 
 #define OOM_EXT_MAX_LEVELS	8
 
@@ -53,6 +53,18 @@ struct oom_ext_level {
 	__u64 runner_score;
 	__u32 chosen_flags;	/* OOM_EXT_CG_* */
 	__u32 runner_flags;
+};
+
+/*
+ * The explanation a policy builds for its next decision: hierarchical
+ * policies fill one level per step of their walk. Handlers run one at a
+ * time (under oom_lock), so a single copy serves every call; reset it at
+ * the start.
+ */
+struct oom_ext_explanation {
+	__u32 nr_killed;
+	__u32 nr_levels;
+	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
 };
 
 struct oom_ext_event {

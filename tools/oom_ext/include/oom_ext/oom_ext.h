@@ -10,7 +10,9 @@
 #define __OOM_EXT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 
@@ -104,13 +106,29 @@ int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
 void oom_ext_every(unsigned int secs, void (*fn)(void));
 
 /*
+ * The running kernel's configuration that the BPF helpers read
+ * (CONFIG_PAGE_SHIFT), for bpf_object_open_opts.kconfig: libbpf would
+ * otherwise need /proc/config.gz or /boot/config-$(uname -r).
+ */
+static inline const char *oom_ext_kconfig(void)
+{
+	static char kconfig[32];
+
+	snprintf(kconfig, sizeof(kconfig), "CONFIG_PAGE_SHIFT=%d\n",
+		 __builtin_ctzl(sysconf(_SC_PAGESIZE)));
+	return kconfig;
+}
+
+/*
  * A skeleton's open and load, keyed by its name as sched_ext's
  * SCX_OPS_OPEN() and SCX_OPS_LOAD() are; each exits with one line on
  * failure. Between the two, the loader sets the skeleton's rodata.
  */
 #define OOM_EXT_OPEN(__name)							\
 ({										\
-	struct __name *__skel = __name##__open();				\
+	LIBBPF_OPTS(bpf_object_open_opts, __open_opts,				\
+		    .kconfig = oom_ext_kconfig());				\
+	struct __name *__skel = __name##__open_opts(&__open_opts);		\
 										\
 	if (!__skel) {								\
 		oom_ext_err("cannot open the BPF object (run with -v for details)"); \
@@ -145,7 +163,13 @@ do {										\
 	__ret;									\
 })
 
-/* Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root). */
+/* The cgroup id of the cgroup v2 directory @path; 0 if it is not one. */
+__u64 oom_ext_cgroup_id(const char *path);
+
+/*
+ * Resolve a cgroup id to its path below /sys/fs/cgroup ("/" for the root),
+ * or "cgroup#ID" once it is removed. Cached: cgroup v2 paths never change.
+ */
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);
 
 /*

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
+#include <oom_ext/oom_ext.h>
+
 #include "oom_test.h"
 #include "policy_util.h"
 #include "oom_simple.bpf.skel.h"
@@ -74,9 +76,14 @@ static int start_sleepers(struct simple *t, int large_adj)
 /* Load oom_simple and attach it to @cg (NULL: system-wide). */
 static struct oom_simple *simple_attach(const char *cg, struct bpf_link **link)
 {
-	struct oom_simple *skel = oom_simple__open_and_load();
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kconfig = oom_ext_kconfig());
+	struct oom_simple *skel = oom_simple__open_opts(&opts);
 	int err;
 
+	if (skel && oom_simple__load(skel)) {
+		oom_simple__destroy(skel);
+		skel = NULL;
+	}
 	if (!skel) {
 		ot_info("oom_simple did not load: %s", ot_libbpf_log());
 		return NULL;

@@ -248,7 +248,7 @@ void oom_ext_check_cgroup(const char *opt, const char *path)
 		exit(OOM_EXT_EXIT_USAGE);
 	}
 	snprintf(file, sizeof(file), "%s/memory.max", path);
-	if (access(file, F_OK) && st.st_ino != 1) {
+	if (access(file, F_OK) && oom_ext_cgroup_id(path) != OOM_EXT_ROOT_CGID) {
 		oom_ext_err("%s %s: the memory controller is not enabled for this cgroup",
 			    opt, path);
 		exit(OOM_EXT_EXIT_USAGE);
@@ -337,13 +337,68 @@ struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *
 	exit(OOM_EXT_EXIT_USAGE);
 }
 
+/*
+ * Cgroup ids and paths. A cgroupfs file handle is the cgroup id (kernfs,
+ * FILEID_KERNFS), so name_to_handle_at() gives the id of a path and
+ * open_by_handle_at() the cgroup of an id; the latter needs
+ * CAP_DAC_READ_SEARCH, without which one walk of the hierarchy finds it.
+ * cgroup v2 does not rename cgroups and never reuses ids, so a path once
+ * found stays right: a small cache keeps the walks to one per cgroup.
+ */
+#define FILEID_KERNFS	0xfe	/* include/linux/exportfs.h */
+
+union cgroup_handle {
+	struct file_handle fh;
+	char buf[sizeof(struct file_handle) + sizeof(__u64)];
+};
+
+__u64 oom_ext_cgroup_id(const char *path)
+{
+	union cgroup_handle h = { .fh.handle_bytes = sizeof(__u64) };
+	__u64 id;
+	int mnt;
+
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) ||
+	    h.fh.handle_bytes != sizeof(id))
+		return 0;
+	memcpy(&id, h.fh.f_handle, sizeof(id));
+	return id;
+}
+
+/* By handle: needs CAP_DAC_READ_SEARCH. */
+static bool path_by_handle(__u64 cgid, char *buf, size_t len)
+{
+	static int mount_fd = -1;
+	union cgroup_handle h = { .fh.handle_bytes = sizeof(__u64) };
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (mount_fd < 0)
+		mount_fd = open(CGROUP_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h.fh.handle_type = FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &cgid, sizeof(cgid));
+	fd = open_by_handle_at(mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n < (ssize_t)strlen(CGROUP_ROOT) || strncmp(path, CGROUP_ROOT, strlen(CGROUP_ROOT)))
+		return false;
+	path[n] = '\0';
+	snprintf(buf, len, "%s", path[strlen(CGROUP_ROOT)] ? path + strlen(CGROUP_ROOT) : "/");
+	return true;
+}
+
+/* By walking the hierarchy, the one nftw() callback's arguments. */
 static __u64 find_cgid;
 static char *find_buf;
 static size_t find_len;
 
 static int find_cgroup(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	if (flag != FTW_D || st->st_ino != find_cgid)
+	if (flag != FTW_D || oom_ext_cgroup_id(path) != find_cgid)
 		return 0;
 	snprintf(find_buf, find_len, "%s", path + strlen(CGROUP_ROOT));
 	if (!find_buf[0])
@@ -351,13 +406,36 @@ static int find_cgroup(const char *path, const struct stat *st, int flag, struct
 	return 1;
 }
 
+#define PATH_CACHE	64
+
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len)
 {
-	find_cgid = cgid;
-	find_buf = buf;
-	find_len = len;
-	if (nftw(CGROUP_ROOT, find_cgroup, 32, FTW_PHYS | FTW_MOUNT) != 1)
-		snprintf(buf, len, "cgroup#%llu", (unsigned long long)cgid);
+	static struct {
+		__u64 cgid;
+		char *path;
+	} cache[PATH_CACHE];
+	static unsigned int next;
+	unsigned int i;
+
+	for (i = 0; i < PATH_CACHE; i++) {
+		if (cache[i].cgid == cgid && cache[i].path) {
+			snprintf(buf, len, "%s", cache[i].path);
+			return buf;
+		}
+	}
+	if (!path_by_handle(cgid, buf, len)) {
+		find_cgid = cgid;
+		find_buf = buf;
+		find_len = len;
+		if (nftw(CGROUP_ROOT, find_cgroup, 32, FTW_PHYS | FTW_MOUNT) != 1) {
+			snprintf(buf, len, "cgroup#%llu", (unsigned long long)cgid);
+			return buf;	/* removed: not cached */
+		}
+	}
+	i = next++ % PATH_CACHE;
+	free(cache[i].path);
+	cache[i].cgid = cgid;
+	cache[i].path = strdup(buf);
 	return buf;
 }
 
