@@ -41,6 +41,17 @@ void oom_ext_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void oom_ext_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
 /*
  * libbpf's warnings (a failed load says why) always; its debug with -v.
  * Muted around attaching, whose errors get one line of ours.
@@ -122,7 +133,8 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-' || v > 86400) {
-				oom_ext_err("-i: '%s' is not a number of seconds (0-86400)", optarg);
+				oom_ext_err("-i: '%s' is not a number of seconds (0-86400)",
+					    optarg);
 				exit(OOM_EXT_EXIT_USAGE);
 			}
 			opts->interval = v;
@@ -200,7 +212,7 @@ void oom_ext_check_root(void)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(need); i++) {
 		if (!have_cap(need[i].cap)) {
 			oom_ext_err("needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (no %s): run as root",
 				    need[i].name);
@@ -529,7 +541,7 @@ static void json_flags(const char *key, __u32 flags)
 	unsigned int i;
 
 	oom_ext_json_open(key, '[');
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (flags & (1U << i))
 			oom_ext_json_str(NULL, names[i]);
 	oom_ext_json_close(']');
@@ -545,7 +557,7 @@ static void json_event(const struct oom_ext_event *e, const char *reason)
 	__u32 i;
 
 	oom_ext_json_begin("decision");
-	oom_ext_json_str("action", e->action < sizeof(actions) / sizeof(actions[0]) &&
+	oom_ext_json_str("action", e->action < ARRAY_SIZE(actions) &&
 			 actions[e->action] ? actions[e->action] : "pass");
 	oom_ext_json_str("domain", oom_ext_cgroup_path(e->domain_cgid, path, sizeof(path)));
 	oom_ext_json_str("reason", reason);
@@ -665,10 +677,10 @@ static int print_event(void *ctx, void *data, size_t size)
 		       reason);
 		break;
 	case OOM_EXT_DRY_RUN:
-		printf("%s: OOM in %s: would kill pid %d (%s)%s in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
-		       name, domain, e->pid, e->comm, group,
-		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
-		       reason);
+		oom_ext_info("OOM in %s: would kill pid %d (%s)%s in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
+			     domain, e->pid, e->comm, group,
+			     oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
+			     reason);
 		break;
 	case OOM_EXT_FAILED:
 		printf("%s: OOM in %s: the kernel refused to kill pid %d (%s): %s; it decides\n",

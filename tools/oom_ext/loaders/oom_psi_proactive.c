@@ -214,7 +214,8 @@ static void resolve_targets(void)
 		if (targets[i].how == OOM_EXT_PSI_WATCH && targets[i].cgid == OOM_EXT_ROOT_CGID)
 			system_wide = true;
 		for (j = 0; j < i; j++) {
-			if (targets[j].cgid == targets[i].cgid && targets[j].how == targets[i].how) {
+			if (targets[j].cgid == targets[i].cgid &&
+			    targets[j].how == targets[i].how) {
 				oom_ext_err("%s %s: given twice", opt, targets[i].path);
 				exit(OOM_EXT_EXIT_USAGE);
 			}
@@ -294,12 +295,11 @@ static void print_stats(void)
 		return;
 	}
 
-	printf("oom_psi_proactive: watching %llu, events %llu, declared %llu, kills %llu, "
-	       "unconfirmed %llu, cooling %llu, progressing %llu",
-	       (unsigned long long)s->watched, (unsigned long long)s->events,
-	       (unsigned long long)s->declared, (unsigned long long)s->kills,
-	       (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling,
-	       (unsigned long long)s->progressing);
+	oom_ext_info("watching %llu, events %llu, declared %llu, kills %llu, unconfirmed %llu, cooling %llu, progressing %llu",
+		     (unsigned long long)s->watched, (unsigned long long)s->events,
+		     (unsigned long long)s->declared, (unsigned long long)s->kills,
+		     (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling,
+		     (unsigned long long)s->progressing);
 	if (system_wide)
 		printf(", memory samples %llu, requests merged %llu",
 		       (unsigned long long)s->samples, (unsigned long long)s->short_waits);
@@ -340,9 +340,9 @@ static int print_short(const struct oom_ext_psi_event *e)
 		snprintf(swap, sizeof(swap), "free swap %.1f MiB (%.1f%% < %.1f%%)",
 			 e->swap_free * mib, 100.0 * e->swap_free / e->swap_total,
 			 swap_permille / 10.0);
-	printf("oom_psi_proactive: system: available memory %.1f MiB of %.1f MiB (%.1f%% < %.1f%%), %s: ",
-	       e->available * mib, e->total * mib,
-	       e->total ? 100.0 * e->available / e->total : 0, avail_permille / 10.0, swap);
+	oom_ext_info("system: available memory %.1f MiB of %.1f MiB (%.1f%% < %.1f%%), %s: ",
+		     e->available * mib, e->total * mib,
+		     e->total ? 100.0 * e->available / e->total : 0, avail_permille / 10.0, swap);
 	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN)
 		printf("would declare a system-wide OOM [dry run]\n");
 	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
@@ -374,7 +374,7 @@ static void json_event(const struct oom_ext_psi_event *e, const char *path, cons
 		[OOM_EXT_PSI_COOLING] = "cooling", [OOM_EXT_PSI_ERROR] = "error",
 	};
 
-	oom_ext_json_begin(e->action < sizeof(names) / sizeof(names[0]) && names[e->action] ?
+	oom_ext_json_begin(e->action < ARRAY_SIZE(names) && names[e->action] ?
 			   names[e->action] : "error");
 	oom_ext_json_str("cgroup", path);
 	switch (e->action) {
@@ -434,38 +434,37 @@ static int print_event(void *ctx, void *data, size_t size)
 	switch (e->action) {
 	case OOM_EXT_PSI_WATCHING:
 		if (e->cgid == OOM_EXT_ROOT_CGID)
-			printf("oom_psi_proactive: watching the whole machine: available memory "
-			       "under %.1f%% of RAM and free swap under %.1f%% of swap\n",
-			       avail_permille / 10.0, swap_permille / 10.0);
+			oom_ext_info("watching the whole machine: available memory under %.1f%% of RAM and free swap under %.1f%% of swap\n",
+				     avail_permille / 10.0, swap_permille / 10.0);
 		else
 			printf("oom_psi_proactive: watching %s\n", path);
 		break;
 	case OOM_EXT_PSI_GONE:
 		printf("oom_psi_proactive: %s was removed\n", path);
 		if (all_gone(e))
-			printf("oom_psi_proactive: every cgroup given on the command line is gone\n");
+			oom_ext_info("every cgroup given on the command line is gone\n");
 		break;
 	case OOM_EXT_PSI_DRY_RUN:
-		printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: would declare an OOM [dry run]\n",
-		       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
+		oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: would declare an OOM [dry run]\n",
+			     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
 		break;
 	case OOM_EXT_PSI_DECLARED:
 		if (e->err == -EAGAIN)
-			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: an earlier OOM victim is still exiting, nothing more was killed\n",
-			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
+			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: an earlier OOM victim is still exiting, nothing more was killed\n",
+				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
 		else if (e->err < 0)
-			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declaring an OOM failed: %s\n",
-			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
-			       strerror(-e->err));
+			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declaring an OOM failed: %s\n",
+				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
+				     strerror(-e->err));
 		else
-			printf("oom_psi_proactive: %s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declared an OOM, %s (oom_kill %llu)\n",
-			       path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
-			       e->err ? "a task was killed" : "nothing was killed",
-			       (unsigned long long)e->oom_kills);
+			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declared an OOM, %s (oom_kill %llu)\n",
+				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
+				     e->err ? "a task was killed" : "nothing was killed",
+				     (unsigned long long)e->oom_kills);
 		break;
 	case OOM_EXT_PSI_COOLING:
-		printf("oom_psi_proactive: %s: pressure again during the cool-down, ignored for %llu ms more\n",
-		       path, (unsigned long long)e->remaining_ms);
+		oom_ext_info("%s: pressure again during the cool-down, ignored for %llu ms more\n",
+			     path, (unsigned long long)e->remaining_ms);
 		break;
 	default:
 		printf("oom_psi_proactive: %s: cannot create its triggers: %s\n", path,
@@ -561,7 +560,7 @@ int main(int argc, char **argv)
 			printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
 		printf(", cool-down %lu s", cooldown_s);
 		if (system_wide)
-			printf("; system-wide: available memory under %.1f%% and free swap under %.1f%%",
+			printf("; system-wide: available memory < %.1f%%, free swap < %.1f%%",
 			       avail_permille / 10.0, swap_permille / 10.0);
 		printf("; Ctrl-C detaches\n");
 	}

@@ -37,8 +37,16 @@ struct oom_ext_opts {
 	bool json;		/* --json */
 };
 
-/* Print "<tool>: <message>" on stderr. */
-void oom_ext_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include <linux/compiler.h>	/* tools/include: __printf() */
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Print "<tool>: <message>" on stderr, with a newline. */
+__printf(1, 2) void oom_ext_err(const char *fmt, ...);
+/* Print "<tool>: <message>" on stdout, as given, and flush it. */
+__printf(1, 2) void oom_ext_info(const char *fmt, ...);
 
 /*
  * Parse the common options (-c, -n, -i, -v, -V/--version, -h/--help,
@@ -78,8 +86,10 @@ void oom_ext_check_kernel(const char *type, const char *what, const char *config
 /* Does the running kernel have the function (a kfunc, say) @name? */
 bool oom_ext_kernel_has_func(const char *name);
 
-/* Attach a loaded struct_ops map to opts->cgroup (or system-wide).
- * Exits with one clear line on failure (already attached, ...). */
+/*
+ * Attach a loaded struct_ops map to opts->cgroup (or system-wide). Exits
+ * with one clear line on failure (already attached, ...).
+ */
 struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts);
 
 /*
