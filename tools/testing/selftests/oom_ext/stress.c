@@ -166,8 +166,8 @@ static void cycle_charge_caches(void)
  * another: the counters (the parent's include its dying children), an
  * unreaped task of ours (a zombie keeps its cgroups), the per-CPU charge
  * caches with pages (memory.high drains them), then those without
- * (only charges from other memcgs evict them). Returns how many are
- * still dying after that.
+ * (only charges from other memcgs evict them), then time. Returns how
+ * many are still dying after that.
  *
  * A charge cache (memcg_stock) slot holds a reference on its memcg. The
  * drain at offline, drain_all_stock(), gives up when another drain holds
@@ -221,7 +221,16 @@ static long long explain_dying(const char *parent)
 		ot_info("released once other memcgs evicted every charge cache slot: an empty slot held it");
 		return 0;
 	}
-	ot_info("still dying: neither a charge cache nor charged pages hold it");
+	/*
+	 * Last, time: a release that waits for RCU grace periods (struct_ops
+	 * maps are freed after an RCU tasks trace one) can take long on a
+	 * KASAN kernel under TCG. A reference that is kept never goes.
+	 */
+	if (!dying_after(parent, 60000)) {
+		ot_info("released within 60 s more, with nothing done: a slow release");
+		return 0;
+	}
+	ot_info("still dying: neither a charge cache, charged pages nor time release it");
 	return cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 }
 
