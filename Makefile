@@ -25,7 +25,7 @@ help:
 	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
 	@echo "  test-debug the same tests on a lockdep + KASAN + kmemleak kernel (DEBUG_TREE);"
 	@echo "             any report fails the run (cold: about 25 min, then about 10 min)"
-	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 30 min)"
+	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 11 min)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
