@@ -233,12 +233,17 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	long long kills, before;
 
 	before = cg_read_key(t->dom, "memory.events", "oom_kill");
-	if ((st = build_tree(t, c)) || (st = start_tasks(t, c)))
+	st = build_tree(t, c);
+	if (!st)
+		st = start_tasks(t, c);
+	if (st)
 		return st;
 	trig = t->nr_kids - 1;
 	loader_args(t, c, false, argv);
-	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
-	    (st = ot_loader_attached(&t->loader)))
+	st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
 		return st;
 	if (c->late_xattr[0]) {
 		cg_path(t, c->late_xattr[0], path, sizeof(path));
@@ -533,11 +538,16 @@ static enum oom_test_status run_dry_run(void *ctx)
 	struct ot_hog trig = { .mib = 20 };
 	int kmsg, sig, i, said, found;
 
-	if ((st = build_tree(t, &dry_case)) || (st = start_tasks(t, &dry_case)))
+	st = build_tree(t, &dry_case);
+	if (!st)
+		st = start_tasks(t, &dry_case);
+	if (st)
 		return st;
 	loader_args(t, &dry_case, true, argv);
-	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
-	    (st = ot_loader_attached(&t->loader)))
+	st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
 		return st;
 	kmsg = kmsg_open();
 	ot_spawn_hog(&t->kids[3], cg_path(t, "T", path, sizeof(path)), &trig);
@@ -595,11 +605,16 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 	struct ot_hog trig = { .mib = 20 };
 	int kmsg, sig, said, found;
 
-	if ((st = build_tree(t, &c)) || (st = start_tasks(t, &c)))
+	st = build_tree(t, &c);
+	if (!st)
+		st = start_tasks(t, &c);
+	if (st)
 		return st;
 	loader_args(t, &c, false, argv);
-	if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
-	    (st = ot_loader_attached(&t->loader)))
+	st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
 		return st;
 	kmsg = kmsg_open();
 	ot_spawn_hog(&t->kids[2], cg_path(t, "T", path, sizeof(path)), &trig);
@@ -668,8 +683,10 @@ static enum oom_test_status run_removed(void *ctx)
 		OT_ASSERT(!mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
 		ida = ot_cgroup_id(a);
 		idb = ot_cgroup_id(b);
-		if ((st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0)) ||
-		    (st = ot_loader_attached(&t->loader)))
+		st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
+		if (!st)
+			st = ot_loader_attached(&t->loader);
+		if (st)
 			return st;
 		OT_ASSERT(config_entries(ida) == 1 && config_entries(idb) == 1,
 			  "round %d: the configuration is not stored", round);
@@ -706,16 +723,16 @@ static enum oom_test_status run_bad_input(void *ctx)
 	cg_path(t, "A", a, sizeof(a));
 	cg_path(t, "B", outside, sizeof(outside));
 	OT_ASSERT(!mkdir(a, 0755) && !mkdir(outside, 0755), "mkdir: %s", strerror(errno));
-	if ((st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", missing, 0,
-				    "No such file")) ||
-	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0,
-				    "not a cgroup v2 directory")) ||
-	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0,
-				    "not below the attach cgroup")) ||
-	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0,
-				    "also given to --prefer")) ||
-	    (st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0,
-				    "needs an argument")))
+	st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", missing, 0, "No such file");
+	if (!st)
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0, "not a cgroup v2 directory");
+	if (!st)
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0, "not below the attach cgroup");
+	if (!st)
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0, "also given to --prefer");
+	if (!st)
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0, "needs an argument");
+	if (st)
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
 	OT_ASSERT(config_entries(ot_cgroup_id(a)) == 0, "a configuration was stored");

@@ -101,8 +101,10 @@ static enum oom_test_status start_loader(struct psi *t, const char *const args[]
 	char line[512];
 	int i;
 
-	if ((st = ot_loader_start(&t->loader, "oom_psi_proactive", args, 0)) ||
-	    (st = ot_loader_attached(&t->loader)))
+	st = ot_loader_start(&t->loader, "oom_psi_proactive", args, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
 		return st;
 	for (i = 0; i < nr; i++) {
 		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
@@ -134,7 +136,8 @@ static enum oom_test_status run_kill(void *ctx)
 	char line[512];
 	int sig, kmsg = kmsg_open();
 
-	if ((st = start_loader(t, args, 0)))
+	st = start_loader(t, args, 0);
+	if (st)
 		return st;
 	OT_ASSERT(!mkdir(t->calm_cg, 0755) && !mkdir(t->hog_cg, 0755), "mkdir: %s",
 		  strerror(errno));
@@ -143,7 +146,8 @@ static enum oom_test_status run_kill(void *ctx)
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/hog", line, sizeof(line),
 				     OT_TIMEOUT_MS), "the new child hog is not watched");
 	OT_ASSERT(!ot_spawn_hog(&t->calm, t->calm_cg, &calm), "calm task did not start");
-	if ((st = start_thrashing(t->hog_cg, &t->hog)))
+	st = start_thrashing(t->hog_cg, &t->hog);
+	if (st)
 		return st;
 
 	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
@@ -254,14 +258,18 @@ static enum oom_test_status run_cooldown(void *ctx)
 	int sig;
 
 	OT_ASSERT(!mkdir(t->hog_cg, 0755), "mkdir: %s", strerror(errno));
-	if ((st = start_loader(t, args, 1)) || (st = start_thrashing(t->hog_cg, &t->hog)))
+	st = start_loader(t, args, 1);
+	if (!st)
+		st = start_thrashing(t->hog_cg, &t->hog);
+	if (st)
 		return st;
 	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "the first thrashing task ended with %d", sig);
 	ot_reap(&t->hog);
 
 	/* A second incident right away, inside the cool-down. */
-	if ((st = start_thrashing(t->hog_cg, &t->hog2)))
+	st = start_thrashing(t->hog_cg, &t->hog2);
+	if (st)
 		return st;
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "during the cool-down", line, sizeof(line),
 				     OT_TIMEOUT_MS), "no pressure seen during the cool-down");
@@ -295,7 +303,10 @@ static enum oom_test_status run_dry(void *ctx)
 	char line[512];
 
 	OT_ASSERT(!mkdir(t->hog_cg, 0755), "mkdir: %s", strerror(errno));
-	if ((st = start_loader(t, args, 1)) || (st = start_thrashing(t->hog_cg, &t->hog)))
+	st = start_loader(t, args, 1);
+	if (!st)
+		st = start_thrashing(t->hog_cg, &t->hog);
+	if (st)
 		return st;
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "would declare an OOM", line, sizeof(line),
 				     OT_TIMEOUT_MS), "no dry-run decision");
@@ -329,7 +340,8 @@ static enum oom_test_status run_removed(void *ctx)
 	long long cgid;
 	int i, n, att;
 
-	if ((st = start_loader(t, args, 0)))
+	st = start_loader(t, args, 0);
+	if (st)
 		return st;
 	for (i = 0; i < 8; i++) {
 		snprintf(path, sizeof(path), "%s/c%d", t->top, i);
@@ -380,7 +392,8 @@ static enum oom_test_status run_all_gone(void *ctx)
 
 	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !mkdir(t->calm_cg, 0755), "mkdir: %s",
 		  strerror(errno));
-	if ((st = start_loader(t, args, 1)))
+	st = start_loader(t, args, 1);
+	if (st)
 		return st;
 	OT_ASSERT(!rmdir(t->hog_cg), "rmdir hog: %s", strerror(errno));
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/hog was removed", line, sizeof(line),

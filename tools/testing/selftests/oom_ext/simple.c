@@ -296,11 +296,16 @@ static enum oom_test_status run_bad_input(void *ctx)
 	struct simple *t = ctx;
 	enum oom_test_status st;
 
-	if ((st = bad_input(t, unknown, 0, "unknown option")) ||
-	    (st = bad_input(t, interval, 0, "not a number")) ||
-	    (st = bad_input(t, missing, 0, "No such file")) ||
-	    (st = bad_input(t, notcg, 0, "not a cgroup v2 directory")) ||
-	    (st = bad_input(t, ok, 65534, "needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")))
+	st = bad_input(t, unknown, 0, "unknown option");
+	if (!st)
+		st = bad_input(t, interval, 0, "not a number");
+	if (!st)
+		st = bad_input(t, missing, 0, "No such file");
+	if (!st)
+		st = bad_input(t, notcg, 0, "not a cgroup v2 directory");
+	if (!st)
+		st = bad_input(t, ok, 65534, "needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN");
+	if (st)
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
 	return OOM_TEST_PASS;
@@ -350,9 +355,12 @@ static enum oom_test_status run_help(void *ctx)
 		/* oom_psi_proactive attaches to no cgroup: its help says so. */
 		const char *wrong = i == 2 ? "attach to the memory cgroup" : NULL;
 
-		if ((st = prints(tools[i], help, "--oom-score-adj", wrong)) ||
-		    (st = prints(tools[i], h, "Usage:", wrong)) ||
-		    (st = prints(tools[i], version, "(oom_ext)", NULL)))
+		st = prints(tools[i], help, "--oom-score-adj", wrong);
+		if (!st)
+			st = prints(tools[i], h, "Usage:", wrong);
+		if (!st)
+			st = prints(tools[i], version, "(oom_ext)", NULL);
+		if (st)
 			return st;
 	}
 	return OOM_TEST_PASS;
