@@ -655,7 +655,6 @@ static const char *reason_of(const struct oom_ext_event *e)
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct oom_ext_event *e = data;
-	const char *name = program_invocation_short_name;
 	char victim[512], domain[512], group[32] = "";
 	double mib = oom_ext_mib(e->pages);
 	const char *reason = reason_of(e);
@@ -671,10 +670,10 @@ static int print_event(void *ctx, void *data, size_t size)
 		snprintf(group, sizeof(group), " and %u more", e->nr_killed - 1);
 	switch (e->action) {
 	case OOM_EXT_KILLED:
-		printf("%s: OOM in %s: killed pid %d (%s)%s in %s, %.1f MiB: %s\n", name,
-		       domain, e->pid, e->comm, group,
-		       oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
-		       reason);
+		oom_ext_info("OOM in %s: killed pid %d (%s)%s in %s, %.1f MiB: %s\n",
+			     domain, e->pid, e->comm, group,
+			     oom_ext_cgroup_path(e->victim_cgid, victim, sizeof(victim)), mib,
+			     reason);
 		break;
 	case OOM_EXT_DRY_RUN:
 		oom_ext_info("OOM in %s: would kill pid %d (%s)%s in %s, %.1f MiB: %s [dry run: the kernel decides]\n",
@@ -683,11 +682,11 @@ static int print_event(void *ctx, void *data, size_t size)
 			     reason);
 		break;
 	case OOM_EXT_FAILED:
-		printf("%s: OOM in %s: the kernel refused to kill pid %d (%s): %s; it decides\n",
-		       name, domain, e->pid, e->comm, strerror(-e->err));
+		oom_ext_info("OOM in %s: the kernel refused to kill pid %d (%s): %s; it decides\n",
+			     domain, e->pid, e->comm, strerror(-e->err));
 		break;
 	default:
-		printf("%s: OOM in %s: passed (%s)\n", name, domain, reason);
+		oom_ext_info("OOM in %s: passed (%s)\n", domain, reason);
 	}
 	print_levels(e);
 	fflush(stdout);

@@ -217,8 +217,8 @@ static int write_configured(struct bpf_map *map)
 			oom_ext_json_str("cgroup", configured[i].path);
 			oom_ext_json_end();
 		} else {
-			printf("oom_cgroup_aware: %s %s\n", flag_name(configured[i].flag),
-			       configured[i].path);
+			oom_ext_info("%s %s\n", flag_name(configured[i].flag),
+				     configured[i].path);
 		}
 	}
 	if (group_kill_all && oom_ext_json) {
@@ -226,7 +226,7 @@ static int write_configured(struct bpf_map *map)
 		oom_ext_json_str("setting", "group-kill-all");
 		oom_ext_json_end();
 	} else if (group_kill_all) {
-		printf("oom_cgroup_aware: group kill for every chosen cgroup\n");
+		oom_ext_info("group kill for every chosen cgroup\n");
 	}
 	return 0;
 }
@@ -267,7 +267,7 @@ static void announce_mark(const char *path, const char *what, const char *xattr)
 		oom_ext_json_str("xattr", xattr);
 		oom_ext_json_end();
 	} else {
-		printf("oom_cgroup_aware: %s %s (%s)\n", what, path, xattr);
+		oom_ext_info("%s %s (%s)\n", what, path, xattr);
 		fflush(stdout);
 	}
 }

@@ -437,10 +437,10 @@ static int print_event(void *ctx, void *data, size_t size)
 			oom_ext_info("watching the whole machine: available memory under %.1f%% of RAM and free swap under %.1f%% of swap\n",
 				     avail_permille / 10.0, swap_permille / 10.0);
 		else
-			printf("oom_psi_proactive: watching %s\n", path);
+			oom_ext_info("watching %s\n", path);
 		break;
 	case OOM_EXT_PSI_GONE:
-		printf("oom_psi_proactive: %s was removed\n", path);
+		oom_ext_info("%s was removed\n", path);
 		if (all_gone(e))
 			oom_ext_info("every cgroup given on the command line is gone\n");
 		break;
@@ -467,8 +467,8 @@ static int print_event(void *ctx, void *data, size_t size)
 			     path, (unsigned long long)e->remaining_ms);
 		break;
 	default:
-		printf("oom_psi_proactive: %s: cannot create its triggers: %s\n", path,
-		       strerror(-e->err));
+		oom_ext_info("%s: cannot create its triggers: %s\n", path,
+			     strerror(-e->err));
 	}
 	fflush(stdout);
 	return 0;
@@ -552,8 +552,8 @@ int main(int argc, char **argv)
 		}
 		oom_ext_json_end();
 	} else {
-		printf("oom_psi_proactive: attached to PSI triggers%s; memory",
-		       opts.dry_run ? " in dry-run mode" : "");
+		oom_ext_info("attached to PSI triggers%s; memory",
+			     opts.dry_run ? " in dry-run mode" : "");
 		if (full_w)
 			printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
 		if (some_w)
