@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 
+#include "holders.h"
+#include "holders.bpf.skel.h"
 #include "oom_test.h"
 #include "policy_util.h"
 #include "util.h"
@@ -162,6 +164,55 @@ static void cycle_charge_caches(void)
 }
 
 /*
+ * The kernel's reference counts for every cgroup below @parent, the
+ * parent first, and the charge cache slots that hold its memcg
+ * (holders.bpf.c).
+ */
+static void print_holders(const char *parent)
+{
+	__u64 cgid = ot_cgroup_id(parent);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &cgid, .ctx_size_in = sizeof(cgid));
+	struct holders *skel;
+	unsigned int i, j, cpu, slot;
+	int err;
+
+	skel = holders__open_and_load();
+	if (!skel) {
+		ot_info("cannot load holders.bpf.o: %s", strerror(errno));
+		return;
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.find_holders), &opts);
+	if (err || opts.retval) {
+		ot_info("cannot read the reference counts: %d, %d", err, opts.retval);
+		holders__destroy(skel);
+		return;
+	}
+	for (i = 0; i < skel->bss->nr_cgroups && i < HOLDERS_MAX; i++) {
+		struct holder_cgroup *c = &skel->bss->cgroups[i];
+		char memcg[128] = "no memory css", slots[64] = "";
+
+		for (j = 0; j < skel->bss->nr_memcgs && j < HOLDERS_MAX; j++) {
+			struct holder_memcg *m = &skel->bss->memcgs[j];
+
+			if (m->cgid == c->cgid)
+				snprintf(memcg, sizeof(memcg),
+					 "memcg flags %#x refs %lld, %lld pages, %d ID refs",
+					 m->flags, (long long)m->refs, (long long)m->pages,
+					 m->id_refs);
+		}
+		for (cpu = 0; cpu < HOLDERS_CPUS; cpu++)
+			for (slot = 0; slot < HOLDERS_SLOTS; slot++)
+				if (skel->bss->stock[cpu][slot] == c->cgid)
+					snprintf(slots + strlen(slots), sizeof(slots) - strlen(slots),
+						 " %u.%u", cpu, slot);
+		ot_info("cgroup %llu flags %#x refs %lld, cgroup_bpf refs %lld; %s; stock slots:%s",
+			(unsigned long long)c->cgid, c->flags, (long long)c->refs,
+			(long long)c->bpf_refs, memcg, slots[0] ? slots : " none");
+	}
+	holders__destroy(skel);
+}
+
+/*
  * What still holds a removed memcg, found by releasing one holder after
  * another: the counters (the parent's include its dying children), an
  * unreaped task of ours (a zombie keeps its cgroups), the per-CPU charge
@@ -191,6 +242,7 @@ static long long explain_dying(const char *parent)
 		ot_info("parent memory.current %lld", strtoll(buf, NULL, 10));
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		ot_info("  %s %lld", keys[i], cg_read_key(parent, "memory.stat", keys[i]));
+	print_holders(parent);
 	d = opendir("/proc");
 	while (d && (de = readdir(d))) {
 		int ppid = 0;
@@ -231,6 +283,7 @@ static long long explain_dying(const char *parent)
 		return 0;
 	}
 	ot_info("still dying: neither a charge cache, charged pages nor time release it");
+	print_holders(parent);
 	return cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 }
 

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared between holders.bpf.c and the stress tests that print it. */
+#ifndef __OOM_TEST_HOLDERS_H__
+#define __OOM_TEST_HOLDERS_H__
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define HOLDERS_MAX	32
+#define HOLDERS_CPUS	8
+#define HOLDERS_SLOTS	7	/* NR_MEMCG_STOCK */
+
+/* A cgroup below the parent; a count of -1 is a live (per-CPU) one. */
+struct holder_cgroup {
+	__u64 cgid;
+	__s64 refs;		/* the cgroup, that is its self css */
+	__s64 bpf_refs;		/* cgroup_bpf: sockets, BPF links, descendants */
+	__u32 flags;		/* css flags: CSS_ONLINE 2, CSS_RELEASED 4, CSS_DYING 16 */
+};
+
+/* A memory css below the parent's, matched to its cgroup by cgid. */
+struct holder_memcg {
+	__u64 cgid;
+	__s64 refs;
+	__s64 pages;		/* memcg->memory usage */
+	__s32 id_refs;		/* memcg ID references (swap, zswap) */
+	__u32 flags;
+};
+
+#endif
