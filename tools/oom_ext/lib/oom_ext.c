@@ -153,7 +153,8 @@ void oom_ext_parse(int argc, char **argv, const char *summary,
 			opts->oom_score_adj = adj;
 			break;
 		case OPT_JSON:
-			opts->json = oom_ext_json = true;
+			opts->json = true;
+			oom_ext_json = true;
 			break;
 		case 'V':
 			printf("%s (oom_ext) %s\n", name, OOM_EXT_VERSION);
@@ -700,14 +701,14 @@ static void print_stats(const struct oom_ext_stats *s)
 		oom_ext_json_int("calls", s->calls);
 		oom_ext_json_int("kills", s->kills);
 		oom_ext_json_int("passes", s->passes);
-		oom_ext_json_int("refused", s->failures);
+		oom_ext_json_int("refused", s->refused);
 		oom_ext_json_end();
 		return;
 	}
 	printf("%s: calls %llu, kills %llu, passes %llu, refused %llu\n",
 	       program_invocation_short_name, (unsigned long long)s->calls,
 	       (unsigned long long)s->kills, (unsigned long long)s->passes,
-	       (unsigned long long)s->failures);
+	       (unsigned long long)s->refused);
 	fflush(stdout);
 }
 

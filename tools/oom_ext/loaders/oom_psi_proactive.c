@@ -28,7 +28,6 @@
 #include <oom_ext/oom_ext.h>
 #include "oom_psi_proactive.bpf.skel.h"
 
-
 enum {
 	OPT_CHILDREN = 0x100,
 	OPT_FULL,

@@ -9,15 +9,15 @@
  *           way mm/page_counter.c does), x8 if preferred, /8 if avoided
  *
  * and descend into the best one. The candidates are the child memcgs (an
- * omitted one never is) plus, when there are any, the processes charged to
- * the level's cgroup itself: in the root, or in cgroups below it that do
- * not enable the memory controller. They compete as one extra candidate
- * whose score is their combined size (rss + swap + page tables), with no
- * protection, since memory.min/low belong to the cgroup and not to its
- * processes. Ties go to the larger usage.
+ * omitted one never is) plus, when there are any, "its own tasks", those
+ * charged to the level's cgroup itself: in the root, or in cgroups below
+ * it that do not enable the memory controller. They compete as one extra
+ * candidate whose score is their combined size (rss + swap + page
+ * tables), with no protection, since memory.min/low belong to the cgroup
+ * and not to its tasks. Ties go to the larger usage.
  *
  * The walk stops at a leaf, at a cgroup with memory.oom.group=1 or
- * configured for group kill, or at the "own processes" candidate. Then:
+ * configured for group kill, or at the "its own tasks" candidate. Then:
  *  - memory.oom.group=1: kill its largest task; the kernel kills the rest;
  *  - --group-kill PATH (or --group-kill-all, for the cgroup the walk ends
  *    in): kill every killable process of the cgroup and its descendants;
@@ -40,7 +40,7 @@
  * This answers the objections to the 2018 cgroup-aware OOM killer: scores
  * are per subtree (usage is hierarchical, so splitting a workload into
  * sub-cgroups does not make it smaller), the root is scored like any other
- * level (its own processes form one candidate), and operators can bias or
+ * level (its own tasks form one candidate), and operators can bias or
  * protect subtrees.
  *
  * It demonstrates a hierarchical walk with css iterators, reading memcg
@@ -324,7 +324,7 @@ enum step {
 	STEP_GONE,		/* the cgroup was removed meanwhile */
 	STEP_DESCEND,		/* into lvl.best */
 	STEP_LEAF,		/* no child to compare: kill in it */
-	STEP_OWN_TASKS,		/* its own processes won: kill the largest */
+	STEP_OWN_TASKS,		/* its own tasks won: kill the largest */
 	STEP_OOM_GROUP,		/* memory.oom.group: the kernel kills them all */
 	STEP_GROUP_KILL,	/* configured: kill every process */
 };
@@ -520,7 +520,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	if (!killed) {
 		oom_ext_report(oc, task, pages, OOM_EXT_FAILED, ret, reason);
 		bpf_task_release(task);
-		__sync_fetch_and_add(&stats.failures, 1);
+		__sync_fetch_and_add(&stats.refused, 1);
 		return oom_ext_pass();
 	}
 	oom_ext_explain.nr_killed = killed;
@@ -540,6 +540,6 @@ int BPF_PROG(forget_cgroup, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
-OOM_OPS_DEFINE(cgroup_aware_ops,
-	       .handle_out_of_memory = (void *)cgroup_aware_oom,
-	       .name = "oom_cgroup_aware");
+OOM_EXT_OPS_DEFINE(cgroup_aware_ops,
+		   .handle_out_of_memory = (void *)cgroup_aware_oom,
+		   .name = "oom_cgroup_aware");

@@ -122,8 +122,9 @@ struct {
 } headroom SEC(".maps");
 
 /* Inlined: more arguments than a BPF call takes. */
-static __always_inline void report(u64 cgid, u32 action, int err, u32 full, u64 stall_us,
-		   u64 window_us, u64 remaining_ns, u32 explicit)
+static __always_inline void report(u64 cgid, u32 action, int err, u32 full,
+				   u64 stall_us, u64 window_us, u64 remaining_ns,
+				   u32 explicit)
 {
 	struct oom_ext_psi_event *e;
 	struct mem_cgroup *memcg;

@@ -113,6 +113,6 @@ int BPF_PROG(simple_oom, struct oom_control *oc, struct cgroup *cgrp)
 	return ret;
 }
 
-OOM_OPS_DEFINE(simple_ops,
-	       .handle_out_of_memory = (void *)simple_oom,
-	       .name = "oom_simple");
+OOM_EXT_OPS_DEFINE(simple_ops,
+		   .handle_out_of_memory = (void *)simple_oom,
+		   .name = "oom_simple");

@@ -19,10 +19,10 @@ extern int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task
 extern bool bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 
 /*
- * Declare a policy: OOM_OPS_DEFINE(my_ops, .handle_out_of_memory = ...,
+ * Declare a policy: OOM_EXT_OPS_DEFINE(my_ops, .handle_out_of_memory = ...,
  * .name = "my_policy"). Links are the only way to attach a bpf_oom_ops.
  */
-#define OOM_OPS_DEFINE(__name, ...)					\
+#define OOM_EXT_OPS_DEFINE(__name, ...)					\
 	SEC(".struct_ops.link")						\
 	struct bpf_oom_ops __name = {					\
 		__VA_ARGS__,						\
@@ -102,7 +102,7 @@ static __always_inline bool oom_ext_task_killable(struct task_struct *task)
 		return false;
 	if (BPF_CORE_READ(task, signal, oom_score_adj) == OOM_SCORE_ADJ_MIN)
 		return false;
-	return BPF_CORE_READ(task, mm) != NULL;
+	return !!BPF_CORE_READ(task, mm);
 }
 
 /* Send one decision to the loader; drops it if the ring buffer is full. */
@@ -154,7 +154,7 @@ static __always_inline int oom_ext_kill(struct oom_control *oc,
 	err = bpf_oom_kill_process(oc, task, reason);
 	if (err) {
 		oom_ext_report(oc, task, pages, OOM_EXT_FAILED, err, reason);
-		__sync_fetch_and_add(&stats.failures, 1);
+		__sync_fetch_and_add(&stats.refused, 1);
 		__sync_fetch_and_add(&stats.passes, 1);
 		return BPF_OOM_PASS;
 	}

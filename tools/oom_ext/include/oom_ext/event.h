@@ -86,7 +86,7 @@ struct oom_ext_stats {
 	__u64 calls;		/* handler invocations */
 	__u64 kills;
 	__u64 passes;		/* returned BPF_OOM_PASS */
-	__u64 failures;		/* kills the kernel refused */
+	__u64 refused;		/* kills the kernel refused */
 };
 
 /*

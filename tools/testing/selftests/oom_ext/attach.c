@@ -52,7 +52,7 @@ static int link_cgroup_ids(struct bpf_link *link, unsigned long long *info_id,
 static enum oom_test_status check_attach(const char *cg, const char *path)
 {
 	unsigned long long info_id = 0, fdinfo_id = 0;
-	long long id = ot_cgroup_id(cg ?: CG_MNT);
+	long long id = cg_id(cg ?: CG_MNT);
 	struct bpf_link *link;
 	struct ot_listing l;
 	struct policy *skel;

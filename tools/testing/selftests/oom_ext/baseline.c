@@ -74,9 +74,9 @@ static enum oom_test_status run_oom_kill(void *ctx)
 	struct ot_child hog;
 	int sig;
 
-	OT_ASSERT(ot_spawn_hog(&hog, ctx, &grow) == 0, "hog did not start");
-	sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
-	ot_reap(&hog);
+	OT_ASSERT(ot_child_spawn_hog(&hog, ctx, &grow) == 0, "hog did not start");
+	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+	ot_child_reap(&hog);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d, not SIGKILL", sig);
 	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") == 1,
 		  "oom_kill = %lld", cg_read_key(ctx, "memory.events", "oom_kill"));
@@ -112,15 +112,15 @@ static enum oom_test_status run_oom_group(void *ctx)
 	int i, sig[3];
 
 	for (i = 0; i < 3; i++) {
-		if (ot_spawn_hog(&c[i], ctx, i < 2 ? &small : &grow)) {
+		if (ot_child_spawn_hog(&c[i], ctx, i < 2 ? &small : &grow)) {
 			while (i--)
-				ot_reap(&c[i]);
+				ot_child_reap(&c[i]);
 			OT_FAIL("task %d did not start", i);
 		}
 	}
 	for (i = 0; i < 3; i++) {
-		sig[i] = ot_wait_death(&c[i], OT_TIMEOUT_MS);
-		ot_reap(&c[i]);
+		sig[i] = ot_child_wait_death(&c[i], OT_TIMEOUT_MS);
+		ot_child_reap(&c[i]);
 	}
 	for (i = 0; i < 3; i++)
 		OT_ASSERT(sig[i] == SIGKILL, "task %d ended with %d", i, sig[i]);
@@ -159,18 +159,18 @@ static enum oom_test_status run_score_adj(void *ctx)
 	struct ot_child prot, hog;
 	int sig;
 
-	OT_ASSERT(ot_spawn_hog(&prot, ctx, &big) == 0, "protected task did not start");
-	if (ot_spawn_hog(&hog, ctx, &grow)) {
-		ot_reap(&prot);
+	OT_ASSERT(ot_child_spawn_hog(&prot, ctx, &big) == 0, "protected task did not start");
+	if (ot_child_spawn_hog(&hog, ctx, &grow)) {
+		ot_child_reap(&prot);
 		OT_FAIL("hog did not start");
 	}
-	sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
-	ot_reap(&hog);
-	if (!ot_alive(&prot)) {
-		ot_reap(&prot);
+	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+	ot_child_reap(&hog);
+	if (!ot_child_alive(&prot)) {
+		ot_child_reap(&prot);
 		OT_FAIL("the oom_score_adj=-1000 task died");
 	}
-	ot_reap(&prot);
+	ot_child_reap(&prot);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
 	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") == 1, "");
 	return OOM_TEST_PASS;

@@ -81,7 +81,8 @@ static enum oom_test_status setup_ca(void **ctx)
 		OT_FAIL("no memory");
 	for (i = 0; i < CA_MAX_TASKS; i++)
 		t->kids[i].pid = -1;
-	t->loader.out = t->loader.err = -1;
+	t->loader.out = -1;
+	t->loader.err = -1;
 	t->dom = cg_create("ca");
 	if (!t->dom || cg_write(t->dom, "memory.swap.max", "0") ||
 	    cg_write(t->dom, "cgroup.subtree_control", "+memory")) {
@@ -100,7 +101,7 @@ static void cleanup_ca(void *ctx)
 
 	ot_proc_kill(&t->loader);
 	for (i = 0; i < CA_MAX_TASKS; i++)
-		ot_reap(&t->kids[i]);
+		ot_child_reap(&t->kids[i]);
 	cg_destroy(t->dom);
 	free(t->dom);
 	free(t);
@@ -188,8 +189,8 @@ static enum oom_test_status start_tasks(struct ca *t, const struct ca_case *c)
 		if (i + 1 < CA_MAX_TASKS && !c->tasks[i + 1].cg)
 			break;	/* the trigger */
 		cg_path(t, c->tasks[i].cg, path, sizeof(path));
-		OT_ASSERT(!ot_spawn_hog(&t->kids[i], path, &hog), "task %d (%s) did not start",
-			  i, c->tasks[i].cg);
+		OT_ASSERT(!ot_child_spawn_hog(&t->kids[i], path, &hog),
+			  "task %d (%s) did not start", i, c->tasks[i].cg);
 	}
 	t->nr_kids = i + 1;
 	return OOM_TEST_PASS;
@@ -258,7 +259,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	}
 	hog = (struct ot_hog){ .mib = c->tasks[trig].mib, .adj = c->tasks[trig].adj };
 	cg_path(t, c->tasks[trig].cg, path, sizeof(path));
-	ot_spawn_hog(&t->kids[trig], path, &hog);
+	ot_child_spawn_hog(&t->kids[trig], path, &hog);
 
 	for (i = 0; i < t->nr_kids; i++) {
 		if (!(c->victims & (1U << i)))
@@ -266,7 +267,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 		if (first < 0)
 			first = i;
 		nr_victims++;
-		sig = ot_wait_death(&t->kids[i], OT_TIMEOUT_MS);
+		sig = ot_child_wait_death(&t->kids[i], OT_TIMEOUT_MS);
 		OT_ASSERT(sig == SIGKILL, "task %d (%s, %ld MiB) ended with %d", i,
 			  c->tasks[i].cg, c->tasks[i].mib, sig);
 	}
@@ -282,7 +283,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 		OT_ASSERT(strstr(line, c->explains), "expected \"%s\"", c->explains);
 	}
 	for (i = 0; i < t->nr_kids; i++)
-		OT_ASSERT((c->victims & (1U << i)) || ot_alive(&t->kids[i]),
+		OT_ASSERT((c->victims & (1U << i)) || ot_child_alive(&t->kids[i]),
 			  "task %d (%s, %ld MiB) died", i, c->tasks[i].cg, c->tasks[i].mib);
 	kills = cg_read_key(t->dom, "memory.events", "oom_kill") - before;
 	if (c->oom_group) {
@@ -550,8 +551,8 @@ static enum oom_test_status run_dry_run(void *ctx)
 	if (st)
 		return st;
 	kmsg = kmsg_open();
-	ot_spawn_hog(&t->kids[3], cg_path(t, "T", path, sizeof(path)), &trig);
-	sig = ot_wait_death(&t->kids[2], OT_TIMEOUT_MS);
+	ot_child_spawn_hog(&t->kids[3], cg_path(t, "T", path, sizeof(path)), &trig);
+	sig = ot_child_wait_death(&t->kids[2], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
 				  OT_TIMEOUT_MS);
 	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
@@ -564,12 +565,13 @@ static enum oom_test_status run_dry_run(void *ctx)
 	OT_ASSERT(found && strstr(report, kernel_kill) &&
 		  strstr(report, "Memory cgroup out of memory"),
 		  "not the kernel's own kill of B: %s", found ? report : "no report");
-	OT_ASSERT(ot_alive(&t->kids[0]) && ot_alive(&t->kids[1]), "A's tasks died in a dry run");
+	OT_ASSERT(ot_child_alive(&t->kids[0]) && ot_child_alive(&t->kids[1]),
+		  "A's tasks died in a dry run");
 
 	/* The same tree again, for real. */
 	ot_proc_kill(&t->loader);
 	for (i = 0; i < CA_MAX_TASKS; i++)
-		ot_reap(&t->kids[i]);
+		ot_child_reap(&t->kids[i]);
 	cg_write(t->dom, "cgroup.kill", "1");
 	for (i = 4; i >= 0; i--) {
 		cg_path(t, dry_case.groups[i], path, sizeof(path));
@@ -617,8 +619,8 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 	if (st)
 		return st;
 	kmsg = kmsg_open();
-	ot_spawn_hog(&t->kids[2], cg_path(t, "T", path, sizeof(path)), &trig);
-	sig = ot_wait_death(&t->kids[1], OT_TIMEOUT_MS);
+	ot_child_spawn_hog(&t->kids[2], cg_path(t, "T", path, sizeof(path)), &trig);
+	sig = ot_child_wait_death(&t->kids[1], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "passed", line, sizeof(line), OT_TIMEOUT_MS);
 	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
@@ -629,7 +631,7 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 	OT_ASSERT(found && strstr(report, kernel_kill) &&
 		  strstr(report, "Memory cgroup out of memory"),
 		  "not the kernel's kill of B: %s", found ? report : "no report");
-	OT_ASSERT(ot_alive(&t->kids[0]), "the oom_score_adj=-1000 task died");
+	OT_ASSERT(ot_child_alive(&t->kids[0]), "the oom_score_adj=-1000 task died");
 	return OOM_TEST_PASS;
 }
 
@@ -681,8 +683,8 @@ static enum oom_test_status run_removed(void *ctx)
 		cg_path(t, "A", a, sizeof(a));
 		cg_path(t, "B", b, sizeof(b));
 		OT_ASSERT(!mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
-		ida = ot_cgroup_id(a);
-		idb = ot_cgroup_id(b);
+		ida = cg_id(a);
+		idb = cg_id(b);
 		st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
 		if (!st)
 			st = ot_loader_attached(&t->loader);
@@ -725,17 +727,21 @@ static enum oom_test_status run_bad_input(void *ctx)
 	OT_ASSERT(!mkdir(a, 0755) && !mkdir(outside, 0755), "mkdir: %s", strerror(errno));
 	st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", missing, 0, "No such file");
 	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0, "not a cgroup v2 directory");
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0,
+				       "not a cgroup v2 directory");
 	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0, "not below the attach cgroup");
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0,
+				       "not below the attach cgroup");
 	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0, "also given to --prefer");
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0,
+				       "also given to --prefer");
 	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0, "needs an argument");
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0,
+				       "needs an argument");
 	if (st)
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
-	OT_ASSERT(config_entries(ot_cgroup_id(a)) == 0, "a configuration was stored");
+	OT_ASSERT(config_entries(cg_id(a)) == 0, "a configuration was stored");
 	return OOM_TEST_PASS;
 }
 

@@ -20,7 +20,6 @@
 #include "declare_deny.bpf.skel.h"
 #include "util.h"
 
-
 struct decl {
 	char *cg;
 	struct declare *skel;
@@ -33,7 +32,8 @@ static enum oom_test_status setup_decl(void **ctx)
 
 	if (!t)
 		OT_FAIL("no memory");
-	t->hog.pid = t->small.pid = -1;
+	t->hog.pid = -1;
+	t->small.pid = -1;
 	t->cg = cg_create("declare");
 	t->skel = declare__open_and_load();
 	if (!t->cg || !t->skel) {
@@ -52,8 +52,8 @@ static void cleanup_decl(void *ctx)
 {
 	struct decl *t = ctx;
 
-	ot_reap(&t->hog);
-	ot_reap(&t->small);
+	ot_child_reap(&t->hog);
+	ot_child_reap(&t->small);
 	declare__destroy(t->skel);
 	cg_destroy(t->cg);
 	free(t->cg);
@@ -69,7 +69,7 @@ static int declare(struct decl *t, __u64 cgid, int order, __u64 flags, int *ret)
 static enum oom_test_status run_refusals(void *ctx)
 {
 	struct decl *t = ctx;
-	__u64 cgid = ot_cgroup_id(t->cg);
+	__u64 cgid = cg_id(t->cg);
 	int ret;
 
 	OT_ASSERT(!declare(t, cgid, 0, 1ULL << 1, &ret) && ret == -EINVAL,
@@ -84,7 +84,8 @@ static enum oom_test_status run_refusals(void *ctx)
 
 static struct oom_test refusals = {
 	.name = "declare_refusals",
-	.description = "bpf_out_of_memory() gives -EINVAL for an unknown flag and a bad order, and kills nothing",
+	.description =
+		"bpf_out_of_memory() gives -EINVAL for an unknown flag and a bad order, and kills nothing",
 	.setup = setup_decl,
 	.run = run_refusals,
 	.cleanup = cleanup_decl,
@@ -103,19 +104,19 @@ static enum oom_test_status declared_kill(struct decl *t, __u64 flags)
 	int ret, kmsg, sig, found, declared, err;
 
 	OT_ASSERT(!cg_write(t->cg, "memory.max", "256M"), "memory.max");
-	OT_ASSERT(!ot_spawn_hog(&t->hog, t->cg, &big) && !ot_spawn_hog(&t->small, t->cg, &small),
-		  "tasks did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->hog, t->cg, &big) &&
+		  !ot_child_spawn_hog(&t->small, t->cg, &small), "tasks did not start");
 	kmsg = kmsg_open();
-	err = declare(t, ot_cgroup_id(t->cg), 0, flags, &ret);
+	err = declare(t, cg_id(t->cg), 0, flags, &ret);
 	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	snprintf(want, sizeof(want), "Killed process %d ", t->hog.pid);
 	OT_ASSERT(ret == 1, "bpf_out_of_memory() returned %d", ret);
 	OT_ASSERT(sig == SIGKILL, "the largest task ended with %d", sig);
-	OT_ASSERT(ot_alive(&t->small), "the small task died");
+	OT_ASSERT(ot_child_alive(&t->small), "the small task died");
 	OT_ASSERT(declared, "the report does not say BPF declared the OOM");
 	OT_ASSERT(found && strstr(report, want), "report: %s", found ? report : "none");
 	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill %lld",
@@ -130,7 +131,8 @@ static enum oom_test_status run_memcg(void *ctx)
 
 static struct oom_test memcg = {
 	.name = "declare_memcg_kernel_kills",
-	.description = "bpf_out_of_memory(memcg) runs the OOM killer there: the largest task dies, the report says BPF declared it",
+	.description =
+		"bpf_out_of_memory(memcg) runs the OOM killer there: the largest task dies, the report says BPF declared it",
 	.setup = setup_decl,
 	.run = run_memcg,
 	.cleanup = cleanup_decl,
@@ -166,7 +168,8 @@ static enum oom_test_status run_deny(void *ctx)
 
 static struct oom_test deny = {
 	.name = "declare_rejected_in_oom_handler",
-	.description = "the verifier rejects bpf_out_of_memory() in a bpf_oom_ops handler (it runs under oom_lock)",
+	.description =
+		"the verifier rejects bpf_out_of_memory() in a bpf_oom_ops handler (it runs under oom_lock)",
 	.run = run_deny,
 };
 
@@ -182,22 +185,23 @@ static enum oom_test_status run_policy(void *ctx)
 	int ret, sig, err;
 
 	OT_ASSERT(!cg_write(t->cg, "memory.max", "256M"), "memory.max");
-	OT_ASSERT(!ot_spawn_hog(&t->hog, t->cg, &big) && !ot_spawn_hog(&t->small, t->cg, &small),
-		  "tasks did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->hog, t->cg, &big) &&
+		  !ot_child_spawn_hog(&t->small, t->cg, &small), "tasks did not start");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->small.pid, &link);
 	OT_ASSERT(pol, "the test policy did not attach");
-	err = declare(t, ot_cgroup_id(t->cg), 0, 0, &ret);
-	sig = ot_wait_death(&t->small, OT_TIMEOUT_MS);
+	err = declare(t, cg_id(t->cg), 0, 0, &ret);
+	sig = ot_child_wait_death(&t->small, OT_TIMEOUT_MS);
 	ot_policy_stop(pol, link);
 	OT_ASSERT(!err && ret == 1, "bpf_out_of_memory(): %d, %d", err, ret);
 	OT_ASSERT(sig == SIGKILL, "the policy's victim ended with %d", sig);
-	OT_ASSERT(ot_alive(&t->hog), "the kernel's choice died too");
+	OT_ASSERT(ot_child_alive(&t->hog), "the kernel's choice died too");
 	return OOM_TEST_PASS;
 }
 
 static struct oom_test policy = {
 	.name = "declare_memcg_policy_decides",
-	.description = "bpf_out_of_memory(memcg) calls the policy attached there, which picks the victim",
+	.description =
+		"bpf_out_of_memory(memcg) calls the policy attached there, which picks the victim",
 	.setup = setup_decl,
 	.run = run_policy,
 	.cleanup = cleanup_decl,
@@ -222,14 +226,14 @@ static enum oom_test_status run_busy(void *ctx)
 		  !cg_write(t->cg, "memory.swap.max", "0"), "memory.max");
 	pol = ot_policy_start(t->cg, MODE_HOLD, 0, &link);
 	OT_ASSERT(pol, "the test policy did not attach");
-	ot_spawn_hog(&t->hog, t->cg, &grow);
+	ot_child_spawn_hog(&t->hog, t->cg, &grow);
 	/* The handler flags that it runs; it holds oom_lock until released. */
-	for (i = 0; i < OT_TIMEOUT_MS && !pol->bss->held; i++)
+	for (i = 0; i < OT_TIMEOUT_MS && !__atomic_load_n(&pol->bss->held, __ATOMIC_ACQUIRE); i++)
 		usleep(1000);
-	err = pol->bss->held ? declare(t, ot_cgroup_id(t->cg), 0, 0, &ret) : -ETIMEDOUT;
-	still_held = pol->bss->held == 1;
-	pol->bss->release = 1;
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	err = i < OT_TIMEOUT_MS ? declare(t, cg_id(t->cg), 0, 0, &ret) : -ETIMEDOUT;
+	still_held = __atomic_load_n(&pol->bss->held, __ATOMIC_ACQUIRE) == 1;
+	__atomic_store_n(&pol->bss->release, 1, __ATOMIC_RELEASE);
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	ot_policy_stop(pol, link);
 	OT_ASSERT(!err, "the handler never ran or BPF_PROG_RUN failed: %s", strerror(-err));
 	OT_ASSERT(still_held, "the handler gave up oom_lock before the call returned");
@@ -240,7 +244,8 @@ static enum oom_test_status run_busy(void *ctx)
 
 static struct oom_test busy = {
 	.name = "declare_busy_without_wait",
-	.description = "with oom_lock taken and no BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, bpf_out_of_memory() gives -EBUSY",
+	.description =
+		"with oom_lock taken and no BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, bpf_out_of_memory() gives -EBUSY",
 	.setup = setup_decl,
 	.run = run_busy,
 	.cleanup = cleanup_decl,
@@ -273,7 +278,8 @@ static enum oom_test_status run_policy_passes(void *ctx)
 
 static struct oom_test policy_passes = {
 	.name = "declare_policy_passes_kernel_kills",
-	.description = "a declared memcg OOM whose policy passes is resolved by the kernel: a kill and 1, not a silent 1",
+	.description =
+		"a declared memcg OOM whose policy passes is resolved by the kernel: a kill and 1, not a silent 1",
 	.setup = setup_decl,
 	.run = run_policy_passes,
 	.cleanup = cleanup_decl,
@@ -319,7 +325,8 @@ static enum oom_test_status run_panic_on_oom(void *ctx)
 
 static struct oom_test panic_on_oom = {
 	.name = "declare_ignores_panic_on_oom",
-	.description = "with vm.panic_on_oom=2 a declared memcg OOM kills and does not panic, like sysrq-f",
+	.description =
+		"with vm.panic_on_oom=2 a declared memcg OOM kills and does not panic, like sysrq-f",
 	.setup = setup_decl,
 	.run = run_panic_on_oom,
 	.cleanup = cleanup_decl,
@@ -388,7 +395,8 @@ static enum oom_test_status run_nothing_killable(void *ctx)
 
 static struct oom_test nothing_killable = {
 	.name = "declare_global_nothing_killable",
-	.description = "a declared global OOM with nothing killable and vm.panic_on_oom=1 returns 0 and does not panic",
+	.description =
+		"a declared global OOM with nothing killable and vm.panic_on_oom=1 returns 0 and does not panic",
 	.setup = setup_decl,
 	.run = run_nothing_killable,
 	.cleanup = cleanup_decl,

@@ -14,6 +14,6 @@ int BPF_PROG(declare_in_handler, struct oom_control *oc, struct cgroup *cgrp)
 	return BPF_OOM_PASS;
 }
 
-OOM_OPS_DEFINE(declare_deny_ops,
-	       .handle_out_of_memory = (void *)declare_in_handler,
-	       .name = "declare_deny");
+OOM_EXT_OPS_DEFINE(declare_deny_ops,
+		   .handle_out_of_memory = (void *)declare_in_handler,
+		   .name = "declare_deny");

@@ -40,7 +40,9 @@ static enum oom_test_status setup_scen(void **ctx)
 
 	if (!s)
 		OT_FAIL("no memory");
-	s->a.pid = s->b.pid = s->hog.pid = -1;
+	s->a.pid = -1;
+	s->b.pid = -1;
+	s->hog.pid = -1;
 	s->parent = cg_create("P");
 	if (s->parent && !cg_write(s->parent, "cgroup.subtree_control", "+memory")) {
 		s->cg = cg_create("P/C");
@@ -62,9 +64,9 @@ static void cleanup_scen(void *ctx)
 {
 	struct scen *s = ctx;
 
-	ot_reap(&s->a);
-	ot_reap(&s->b);
-	ot_reap(&s->hog);
+	ot_child_reap(&s->a);
+	ot_child_reap(&s->b);
+	ot_child_reap(&s->hog);
 	cg_destroy(s->parent);
 	free(s->parent);
 	free(s->cg);
@@ -76,7 +78,8 @@ static int start_sleepers(struct scen *s)
 {
 	struct ot_hog sleeper = { .mib = SLEEPER_MIB };
 
-	if (ot_spawn_hog(&s->a, s->cg, &sleeper) || ot_spawn_hog(&s->b, s->cg, &sleeper))
+	if (ot_child_spawn_hog(&s->a, s->cg, &sleeper) ||
+	    ot_child_spawn_hog(&s->b, s->cg, &sleeper))
 		return -1;
 	return 0;
 }
@@ -86,7 +89,7 @@ static int run_hog(struct scen *s, bool grow)
 {
 	struct ot_hog hog = { .mib = grow ? 0 : HOG_MIB, .grow = grow };
 
-	return ot_spawn_hog(&s->hog, s->cg, &hog);
+	return ot_child_spawn_hog(&s->hog, s->cg, &hog);
 }
 
 /* Policy on P/C kills A: A dies, B and the hog live, one kill. */
@@ -101,7 +104,7 @@ static enum oom_test_status run_kill_chosen(void *ctx)
 	skel = ot_policy_start(s->cg, MODE_KILL, s->a.pid, &link);
 	OT_ASSERT(skel, "attach failed");
 	hog = run_hog(s, false);
-	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	ot_info("policy: calls %llu kills %llu kill_ret %d", skel->bss->calls,
 		skel->bss->kills, skel->data->kill_ret);
 	OT_ASSERT(skel->data->kill_ret == 0, "bpf_oom_kill_process returned %d",
@@ -109,7 +112,7 @@ static enum oom_test_status run_kill_chosen(void *ctx)
 	ot_policy_stop(skel, link);
 	OT_ASSERT(sig == SIGKILL, "A (the policy's choice) ended with %d", sig);
 	OT_ASSERT(hog == 0, "the hog died; the policy's kill should have made room");
-	OT_ASSERT(ot_alive(&s->b) && ot_alive(&s->hog), "another task died");
+	OT_ASSERT(ot_child_alive(&s->b) && ot_child_alive(&s->hog), "another task died");
 	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1,
 		  "oom_kill = %lld", cg_read_key(s->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
@@ -138,7 +141,7 @@ static enum oom_test_status run_listing(void *ctx)
 	skel = ot_policy_start(s->cg, MODE_KILL, s->a.pid, &link);
 	OT_ASSERT(skel, "attach failed");
 	run_hog(s, false);
-	found = ot_listing_find(ot_cgroup_id(s->cg), &l);
+	found = ot_listing_find(cg_id(s->cg), &l);
 	if (found == 1)
 		ot_info("listed: %s %s calls %lld handled %lld false %lld kills %lld",
 			l.name, l.cgroup, l.calls, l.handled, l.false_claims, l.kills);
@@ -174,7 +177,7 @@ static enum oom_test_status kernel_kills_hog(struct scen *s, const char *attach,
 	*out = ot_policy_start(attach, mode, target, link);
 	OT_ASSERT(*out, "attach failed");
 	OT_ASSERT(run_hog(s, true) == 0, "hog did not start");
-	sig = ot_wait_death(&s->hog, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->hog, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
 	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
 		  cg_read_key(s->cg, "memory.events", "oom_kill"));
@@ -220,7 +223,7 @@ static enum oom_test_status run_false_claim(void *ctx)
 
 	st = kernel_kills_hog(s, s->cg, MODE_CLAIM, 0, &skel, &link);
 	if (skel) {
-		found = ot_listing_find(ot_cgroup_id(s->cg), &l);
+		found = ot_listing_find(cg_id(s->cg), &l);
 		ot_policy_stop(skel, link);
 	}
 	if (st != OOM_TEST_PASS)
@@ -255,14 +258,14 @@ static enum oom_test_status run_parent(void *ctx)
 	skel = ot_policy_start(s->parent, MODE_KILL, s->a.pid, &link);
 	OT_ASSERT(skel, "attach to P failed");
 	hog = run_hog(s, false);
-	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	attach_id = skel->bss->attach_cgrp_id;
 	oom_id = skel->bss->oom_memcg_id;
 	ot_policy_stop(skel, link);
 	OT_ASSERT(sig == SIGKILL && hog == 0, "A ended with %d, hog start %d", sig, hog);
-	OT_ASSERT(attach_id == (unsigned long long)ot_cgroup_id(s->parent),
+	OT_ASSERT(attach_id == (unsigned long long)cg_id(s->parent),
 		  "handler's cgrp is %llu, not P", attach_id);
-	OT_ASSERT(oom_id == (unsigned long long)ot_cgroup_id(s->cg),
+	OT_ASSERT(oom_id == (unsigned long long)cg_id(s->cg),
 		  "oc->memcg is %llu, not P/C", oom_id);
 	return OOM_TEST_PASS;
 }
@@ -295,7 +298,7 @@ static enum oom_test_status run_order(void *ctx)
 		OT_FAIL("attach to P/C failed");
 	}
 	run_hog(s, false);
-	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	pt = p->bss->last_call_ns;
 	ct = c->bss->last_call_ns;
 	pcalls = p->bss->calls;
@@ -347,7 +350,7 @@ static struct oom_test other = {
 REGISTER_OOM_TEST(&other)
 
 /* Policy tries to kill @target; expect @err, @target alive, kernel kills hog. */
-static enum oom_test_status refused(struct scen *s, pid_t target, int err)
+static enum oom_test_status expect_refusal(struct scen *s, pid_t target, int err)
 {
 	struct bpf_link *link = NULL;
 	struct policy *skel = NULL;
@@ -368,7 +371,7 @@ static enum oom_test_status refused(struct scen *s, pid_t target, int err)
 
 static enum oom_test_status run_refuse_init(void *ctx)
 {
-	return refused(ctx, 1, -EPERM);
+	return expect_refusal(ctx, 1, -EPERM);
 }
 
 static struct oom_test refuse_init = {
@@ -392,7 +395,7 @@ static enum oom_test_status run_refuse_kthread(void *ctx)
 		fclose(f);
 	}
 	OT_ASSERT(!strncmp(comm, "kthreadd", 8), "pid 2 is not kthreadd: %s", comm);
-	return refused(ctx, 2, -EPERM);
+	return expect_refusal(ctx, 2, -EPERM);
 }
 
 static struct oom_test refuse_kthread = {
@@ -410,8 +413,8 @@ static enum oom_test_status run_refuse_protected(void *ctx)
 	struct ot_hog prot = { .mib = 8, .adj = -1000 };
 	struct scen *s = ctx;
 
-	OT_ASSERT(ot_spawn_hog(&s->a, s->cg, &prot) == 0, "protected task did not start");
-	return refused(s, s->a.pid, -EPERM);
+	OT_ASSERT(ot_child_spawn_hog(&s->a, s->cg, &prot) == 0, "protected task did not start");
+	return expect_refusal(s, s->a.pid, -EPERM);
 }
 
 static struct oom_test refuse_protected = {
@@ -430,8 +433,8 @@ static enum oom_test_status run_refuse_outside(void *ctx)
 	struct ot_hog small = { .mib = 8 };
 	struct scen *s = ctx;
 
-	OT_ASSERT(ot_spawn_hog(&s->a, s->other, &small) == 0, "outsider did not start");
-	return refused(s, s->a.pid, -EINVAL);
+	OT_ASSERT(ot_child_spawn_hog(&s->a, s->other, &small) == 0, "outsider did not start");
+	return expect_refusal(s, s->a.pid, -EINVAL);
 }
 
 static struct oom_test refuse_outside = {
@@ -445,8 +448,10 @@ static struct oom_test refuse_outside = {
 
 REGISTER_OOM_TEST(&refuse_outside)
 
-/* True if the kernel log, from @fd on, names the test policy before the
- * next "Killed process" line. */
+/*
+ * True if the kernel log, from @fd on, names the test policy before the
+ * next "Killed process" line.
+ */
 static int report_names_policy(int fd, bool *named)
 {
 	char line[1024];
@@ -486,7 +491,7 @@ static enum oom_test_status run_report(void *ctx)
 	ot_policy_stop(skel, link);
 
 	/* The policy passes: the kernel's report, unchanged. */
-	ot_reap(&s->hog);
+	ot_child_reap(&s->hog);
 	skel = ot_policy_start(s->cg, MODE_PASS, 0, &link);
 	if (!skel) {
 		close(fd);
@@ -536,13 +541,14 @@ static enum oom_test_status run_kill_then_pass(void *ctx)
 		OT_FAIL("attach to P/C failed");
 	}
 	hog = run_hog(s, false);
-	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	pcalls = p->bss->calls;
-	found = ot_listing_find(ot_cgroup_id(s->cg), &l);
+	found = ot_listing_find(cg_id(s->cg), &l);
 	ot_policy_stop(c, clink);
 	ot_policy_stop(p, plink);
 	OT_ASSERT(sig == SIGKILL, "A (the child policy's kill) ended with %d", sig);
-	OT_ASSERT(hog == 0 && ot_alive(&s->b) && ot_alive(&s->hog), "another task died");
+	OT_ASSERT(hog == 0 && ot_child_alive(&s->b) && ot_child_alive(&s->hog),
+		  "another task died");
 	OT_ASSERT(pcalls == 0, "the parent's policy was called %llu times after the kill", pcalls);
 	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
 		  cg_read_key(s->cg, "memory.events", "oom_kill"));
@@ -575,14 +581,15 @@ static enum oom_test_status run_refuse_victim(void *ctx)
 	skel = ot_policy_start(s->cg, MODE_KILL_TWICE, s->a.pid, &link);
 	OT_ASSERT(skel, "attach failed");
 	hog = run_hog(s, false);
-	sig = ot_wait_death(&s->a, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	k1 = skel->data->kill_ret;
 	k2 = skel->data->kill2_ret;
 	ot_policy_stop(skel, link);
 	OT_ASSERT(sig == SIGKILL, "A ended with %d", sig);
 	OT_ASSERT(k1 == 0, "the first kill returned %d", k1);
 	OT_ASSERT(k2 == -EALREADY, "killing the victim again returned %d, want %d", k2, -EALREADY);
-	OT_ASSERT(hog == 0 && ot_alive(&s->b) && ot_alive(&s->hog), "another task died");
+	OT_ASSERT(hog == 0 && ot_child_alive(&s->b) && ot_child_alive(&s->hog),
+		  "another task died");
 	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
 		  cg_read_key(s->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
@@ -603,9 +610,9 @@ static enum oom_test_status run_refuse_vfork(void *ctx)
 	struct ot_hog vf = { .mib = 8, .vfork = true };
 	struct scen *s = ctx;
 
-	OT_ASSERT(ot_spawn_hog(&s->a, s->cg, &vf) == 0 && s->a.vfork_child > 0,
+	OT_ASSERT(ot_child_spawn_hog(&s->a, s->cg, &vf) == 0 && s->a.vfork_child > 0,
 		  "the vfork pair did not start");
-	return refused(s, s->a.vfork_child, -EBUSY);
+	return expect_refusal(s, s->a.vfork_child, -EBUSY);
 }
 
 static struct oom_test refuse_vfork = {

@@ -75,7 +75,10 @@ static enum oom_test_status setup_glob(void **ctx)
 		OT_FAIL("no memory");
 	for (i = 0; i <= NR_TENANTS; i++)
 		t->task[i].pid = -1;
-	t->ca.out = t->ca.err = t->psi.out = t->psi.err = -1;
+	t->ca.out = -1;
+	t->ca.err = -1;
+	t->psi.out = -1;
+	t->psi.err = -1;
 	t->zram_dev = -1;
 	if (cg_read("/proc/self", "oom_score_adj", t->adj, sizeof(t->adj)) < 0 ||
 	    cg_write("/proc/self", "oom_score_adj", "-1000")) {
@@ -98,7 +101,7 @@ static void cleanup_glob(void *ctx)
 	ot_proc_kill(&t->psi);
 	ot_proc_kill(&t->ca);
 	for (i = 0; i <= NR_TENANTS; i++) {
-		ot_reap(&t->task[i]);
+		ot_child_reap(&t->task[i]);
 		if (t->cg[i])
 			cg_destroy(t->cg[i]);
 		free(t->cg[i]);
@@ -118,12 +121,14 @@ static void cleanup_glob(void *ctx)
 	free(t);
 }
 
-/* oom_cgroup_aware system-wide and oom_psi_proactive on the root and on
- * the children of CG_TEST_ROOT/global. */
+/*
+ * oom_cgroup_aware system-wide and oom_psi_proactive on the root and on
+ * the children of CG_TEST_ROOT/global.
+ */
 static enum oom_test_status start_policies(struct glob *t)
 {
-	const char *ca_args[] = { "-i", "0", NULL };
-	const char *psi_args[] = { "-i", "0", "-c", CG_MNT,
+	const char *const ca_args[] = { "-i", "0", NULL };
+	const char *const psi_args[] = { "-i", "0", "-c", CG_MNT,
 				   "--children", CG_TEST_ROOT "/global", NULL };
 	enum oom_test_status st;
 
@@ -139,11 +144,12 @@ static enum oom_test_status start_policies(struct glob *t)
 
 static enum oom_test_status run_meminfo(void *ctx)
 {
-	struct meminfo mi = {};
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &mi, .ctx_size_in = sizeof(mi));
 	long long kib = sysconf(_SC_PAGESIZE) / 1024, avail;
 	struct declare *skel = declare__open_and_load();
+	struct meminfo mi = {};
 	int err;
+	/* A syscall program's context is copied back into ctx_in. */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &mi, .ctx_size_in = sizeof(mi));
 
 	OT_ASSERT(skel, "load: %s", ot_libbpf_log());
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.read_meminfo), &opts);
@@ -155,7 +161,8 @@ static enum oom_test_status run_meminfo(void *ctx)
 	OT_ASSERT((long long)mi.total * kib == proc_key("/proc/meminfo", "MemTotal"),
 		  "MemTotal %lld kB, total %llu pages", proc_key("/proc/meminfo", "MemTotal"),
 		  mi.total);
-	OT_ASSERT((long long)mi.swap_total * kib == proc_key("/proc/meminfo", "SwapTotal"), "SwapTotal");
+	OT_ASSERT((long long)mi.swap_total * kib == proc_key("/proc/meminfo", "SwapTotal"),
+		  "SwapTotal");
 	/* A quiet machine: within 16 MiB of each other. */
 	OT_ASSERT(llabs((long long)mi.available * kib - avail) < 16384,
 		  "MemAvailable %lld kB, available %llu pages", avail, mi.available);
@@ -166,7 +173,8 @@ static enum oom_test_status run_meminfo(void *ctx)
 
 static struct oom_test meminfo = {
 	.name = "global_meminfo_matches_proc",
-	.description = "bpf_oom_get_meminfo() gives /proc/meminfo's MemTotal and SwapTotal and, on a quiet machine, its MemAvailable",
+	.description =
+		"bpf_oom_get_meminfo() gives /proc/meminfo's MemTotal and SwapTotal and, on a quiet machine, its MemAvailable",
 	.run = run_meminfo,
 };
 
@@ -209,13 +217,13 @@ static enum oom_test_status run_async(void *ctx)
 	OT_ASSERT(skel, "load: %s", ot_libbpf_log());
 	bad = declare_async(skel, 1);
 	kmsg = kmsg_open();
-	if (ot_spawn_hog(&t->task[2], t->cg[2], &hog)) {
+	if (ot_child_spawn_hog(&t->task[2], t->cg[2], &hog)) {
 		close(kmsg);
 		declare__destroy(skel);
 		OT_FAIL("the task did not start");
 	}
 	ret = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.declare_async_burst), &opts);
-	sig = ot_wait_death(&t->task[2], OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->task[2], OT_TIMEOUT_MS);
 	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	declare__destroy(skel);
@@ -226,14 +234,15 @@ static enum oom_test_status run_async(void *ctx)
 		  "%u queued and %u merged of 8 requests", burst.queued, burst.merged);
 	OT_ASSERT(sig == SIGKILL, "the task ended with %d", sig);
 	OT_ASSERT(declared, "the kernel's report does not say BPF declared the OOM");
-	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1, "oom_kill went from %lld to %lld",
-		  kills, proc_key("/proc/vmstat", "oom_kill"));
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1,
+		  "oom_kill went from %lld to %lld", kills, proc_key("/proc/vmstat", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
 static struct oom_test async = {
 	.name = "global_declare_async_kills",
-	.description = "bpf_out_of_memory_async() from a syscall program: the kernel declares a system-wide OOM from its workqueue and kills the task of highest badness; back-to-back requests merge (-EBUSY) and kill once; unknown flags are refused",
+	.description =
+		"bpf_out_of_memory_async() from a syscall program: the kernel declares a system-wide OOM from its workqueue and kills the task of highest badness; back-to-back requests merge (-EBUSY) and kill once; unknown flags are refused",
 	.setup = setup_glob,
 	.run = run_async,
 	.cleanup = cleanup_glob,
@@ -257,18 +266,18 @@ static enum oom_test_status run_squeeze(void *ctx)
 	enum oom_test_status st;
 	int kmsg, declared, sig;
 
-	OT_ASSERT(!ot_spawn_hog(&t->task[0], t->cg[0], &t1) &&
-		  !ot_spawn_hog(&t->task[1], t->cg[1], &t2), "the tenants did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->task[0], t->cg[0], &t1) &&
+		  !ot_child_spawn_hog(&t->task[1], t->cg[1], &t2), "the tenants did not start");
 	st = start_policies(t);
 	if (st)
 		return st;
 	kmsg = kmsg_open();
-	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &grow), "the grower did not start");
-	sig = ot_wait_death(&t->task[2], OT_TIMEOUT_MS);
+	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &grow), "the grower did not start");
+	sig = ot_child_wait_death(&t->task[2], OT_TIMEOUT_MS);
 	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(sig == SIGKILL, "the grower ended with %d", sig);
-	OT_ASSERT(ot_alive(&t->task[0]) && ot_alive(&t->task[1]), "a tenant died");
+	OT_ASSERT(ot_child_alive(&t->task[0]) && ot_child_alive(&t->task[1]), "a tenant died");
 	OT_ASSERT(declared, "the kernel's report does not say BPF declared the OOM");
 	OT_ASSERT(ot_proc_read_until(t->psi.out, "system-wide OOM declared", line, sizeof(line),
 				     OT_TIMEOUT_MS), "oom_psi_proactive reported no declared OOM");
@@ -278,14 +287,15 @@ static enum oom_test_status run_squeeze(void *ctx)
 	ot_info("%s", line);
 	snprintf(want, sizeof(want), "killed pid %d ", t->task[2].pid);
 	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
-	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1, "oom_kill went from %lld to %lld",
-		  kills, proc_key("/proc/vmstat", "oom_kill"));
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1,
+		  "oom_kill went from %lld to %lld", kills, proc_key("/proc/vmstat", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
 static struct oom_test squeeze = {
 	.name = "global_squeeze_kills_grower",
-	.description = "a machine-wide squeeze: oom_psi_proactive on the root declares a system-wide OOM first, oom_cgroup_aware kills the grower, both tenants live",
+	.description =
+		"a machine-wide squeeze: oom_psi_proactive on the root declares a system-wide OOM first, oom_cgroup_aware kills the grower, both tenants live",
 	.setup = setup_glob,
 	.run = run_squeeze,
 	.cleanup = cleanup_glob,
@@ -364,9 +374,9 @@ static enum oom_test_status run_cache(void *ctx)
 	st = start_policies(t);
 	if (st)
 		return st;
-	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &reader), "the reader did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &reader), "the reader did not start");
 	/* Slow on a debug kernel: minutes. */
-	sig = ot_wait_death(&t->task[2], 5 * OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->task[2], 5 * OT_TIMEOUT_MS);
 	OT_ASSERT(sig != -ETIMEDOUT, "the reader did not finish in 5 min");
 	OT_ASSERT(sig == 0, "the reader was killed by signal %d", sig);
 	OT_ASSERT(WIFEXITED(t->task[2].status) && !WEXITSTATUS(t->task[2].status),
@@ -382,7 +392,8 @@ static enum oom_test_status run_cache(void *ctx)
 
 static struct oom_test cache = {
 	.name = "global_benign_page_cache",
-	.description = "a memcg of 32M streams a 256 MiB disk twice through the page cache under both policies: nothing is killed",
+	.description =
+		"a memcg of 32M streams a 256 MiB disk twice through the page cache under both policies: nothing is killed",
 	.setup = setup_glob,
 	.run = run_cache,
 	.cleanup = cleanup_glob,
@@ -408,7 +419,7 @@ static enum oom_test_status run_zram(void *ctx)
 	OT_ASSERT(!cg_write("/sys/block/zram0", "disksize", "256M"), "zram0 disksize");
 	t->zram = true;
 	{
-		const char *mkswap[] = { "/sbin/mkswap", "/dev/zram0", NULL };
+		const char *const mkswap[] = { "/sbin/mkswap", "/dev/zram0", NULL };
 		struct ot_proc p = { .out = -1, .err = -1 };
 
 		OT_ASSERT(!ot_proc_start(&p, mkswap, 0) && !ot_proc_wait(&p, OT_TIMEOUT_MS) &&
@@ -420,8 +431,8 @@ static enum oom_test_status run_zram(void *ctx)
 	st = start_policies(t);
 	if (st)
 		return st;
-	OT_ASSERT(!ot_spawn_hog(&t->task[2], t->cg[2], &job), "the job did not start");
-	sig = ot_wait_death(&t->task[2], 15000);
+	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &job), "the job did not start");
+	sig = ot_child_wait_death(&t->task[2], 15000);
 	ot_info("after 15 s: memory.events high %lld, memory.stat pswpin %lld pswpout %lld",
 		cg_read_key(t->cg[2], "memory.events", "high"),
 		cg_read_key(t->cg[2], "memory.stat", "pswpin"),
@@ -437,7 +448,8 @@ static enum oom_test_status run_zram(void *ctx)
 
 static struct oom_test zram = {
 	.name = "global_benign_zram_swap",
-	.description = "with zram swap, a job a little above its memory.high swaps and makes progress for 15 s under both policies: nothing is killed",
+	.description =
+		"with zram swap, a job a little above its memory.high swaps and makes progress for 15 s under both policies: nothing is killed",
 	.setup = setup_glob,
 	.run = run_zram,
 	.cleanup = cleanup_glob,

@@ -19,8 +19,6 @@ char _license[] SEC("license") = "GPL";
 
 #define PERCPU_REF_ATOMIC	1UL
 
-extern const struct memcg_stock_pcp memcg_stock __ksym;
-
 u32 nr_cgroups, nr_memcgs;
 struct holder_cgroup cgroups[HOLDERS_MAX];
 struct holder_memcg memcgs[HOLDERS_MAX];

@@ -3,7 +3,10 @@
 #ifndef __OOM_TEST_HOLDERS_H__
 #define __OOM_TEST_HOLDERS_H__
 
-#ifndef __bpf__
+#ifdef __bpf__
+/* mm/memcontrol.c's per-CPU charge cache, read by holders.bpf.c. */
+extern const struct memcg_stock_pcp memcg_stock __ksym;
+#else
 #include <linux/types.h>
 #endif
 

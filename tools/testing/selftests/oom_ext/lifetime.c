@@ -53,13 +53,13 @@ static enum oom_test_status run_rmdir(void *ctx)
 	cg2 = cg_create("hup");
 	OT_ASSERT(cg2, "cannot recreate cgroup");
 	if (cg_write(cg2, "memory.max", "32M") || cg_write(cg2, "memory.swap.max", "0") ||
-	    ot_spawn_hog(&hog, cg2, &grow)) {
+	    ot_child_spawn_hog(&hog, cg2, &grow)) {
 		cg_destroy(cg2);
 		ot_policy_stop(skel, link);
 		OT_FAIL("cannot start the second OOM");
 	}
-	sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
-	ot_reap(&hog);
+	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+	ot_child_reap(&hog);
 	calls = skel->bss->calls;
 	cg_destroy(cg2);
 	free(cg2);
@@ -104,7 +104,7 @@ static enum oom_test_status run_release(void *ctx)
 	}
 	cg = parent ? cg_create("rel/c") : NULL;
 	OT_ASSERT(cg, "cannot create the cgroups");
-	id = ot_cgroup_id(cg);
+	id = cg_id(cg);
 	skel = ot_policy_start(cg, MODE_PASS, 0, &link);
 	if (!skel || rmdir(cg)) {
 		ot_policy_stop(skel, link);
@@ -154,10 +154,10 @@ static void oom_forever(const char *cg)
 	for (;;) {
 		struct ot_child hog;
 
-		if (ot_spawn_hog(&hog, cg, &grow))
+		if (ot_child_spawn_hog(&hog, cg, &grow))
 			continue;
-		ot_wait_death(&hog, OT_TIMEOUT_MS);
-		ot_reap(&hog);
+		ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+		ot_child_reap(&hog);
 	}
 }
 

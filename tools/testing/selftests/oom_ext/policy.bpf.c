@@ -20,8 +20,13 @@ unsigned long long oom_memcg_id;
 int kill_ret = 1;	/* 1: never tried */
 int kill2_ret = 1;	/* MODE_KILL_TWICE: the second attempt */
 int victim_pid;
-volatile int held;	/* MODE_HOLD: 1 while the handler runs (under oom_lock), then 2 */
-volatile int release;	/* MODE_HOLD: the test is done with it */
+/*
+ * MODE_HOLD's handshake with the test, through atomics so that the loop
+ * below rereads release: held is 1 while the handler runs (under
+ * oom_lock), then 2; the test sets release when it is done.
+ */
+int held;
+int release;
 
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
@@ -44,16 +49,16 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 		 * Keep oom_lock taken until the test says so, for at most
 		 * 64 x 2^20 checks (one loop may not exceed BPF_MAX_LOOPS).
 		 */
-		held = 1;
+		__sync_lock_test_and_set(&held, 1);
 		bpf_for(j, 0, 64) {
 			bpf_for(i, 0, 1 << 20) {
-				if (release)
+				if (__sync_fetch_and_add(&release, 0))
 					break;
 			}
-			if (release)
+			if (__sync_fetch_and_add(&release, 0))
 				break;
 		}
-		held = 2;
+		__sync_lock_test_and_set(&held, 2);
 		return BPF_OOM_PASS;
 	}
 	if (mode != MODE_KILL && mode != MODE_KILL_PASS && mode != MODE_KILL_TWICE)
@@ -81,6 +86,6 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 	return mode == MODE_KILL_PASS ? BPF_OOM_PASS : BPF_OOM_HANDLED;
 }
 
-OOM_OPS_DEFINE(test_ops,
-	       .handle_out_of_memory = (void *)test_handle,
-	       .name = "test_policy");
+OOM_EXT_OPS_DEFINE(test_ops,
+		   .handle_out_of_memory = (void *)test_handle,
+		   .name = "test_policy");

@@ -120,15 +120,6 @@ void ot_policy_stop(struct policy *skel, struct bpf_link *link)
 	policy__destroy(skel);
 }
 
-long long ot_cgroup_id(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return -1;
-	return st.st_ino;
-}
-
 static FILE *listing_open(void)
 {
 	FILE *f = fopen(LISTING, "r");
@@ -222,8 +213,12 @@ static int drop_to(uid_t uid, __u64 caps)
 		return -1;
 	if (!caps)
 		return 0;
-	data[0].effective = data[0].permitted = data[0].inheritable = (__u32)caps;
-	data[1].effective = data[1].permitted = data[1].inheritable = caps >> 32;
+	data[0].effective = (__u32)caps;
+	data[0].permitted = (__u32)caps;
+	data[0].inheritable = (__u32)caps;
+	data[1].effective = caps >> 32;
+	data[1].permitted = caps >> 32;
+	data[1].inheritable = caps >> 32;
 	if (syscall(SYS_capset, &hdr, data))
 		return -1;
 	for (cap = 0; cap < 64; cap++)
@@ -350,7 +345,8 @@ void ot_proc_kill(struct ot_proc *p)
 		close(p->out);
 	if (p->err > 0)
 		close(p->err);
-	p->out = p->err = -1;
+	p->out = -1;
+	p->err = -1;
 }
 
 enum oom_test_status ot_loader_start_caps(struct ot_proc *p, const char *tool,
@@ -399,7 +395,8 @@ enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
 	ot_proc_slurp(p->err, err, sizeof(err));
 	close(p->out);
 	close(p->err);
-	p->out = p->err = -1;
+	p->out = -1;
+	p->err = -1;
 	for (c = err; *c; c++)
 		lines += *c == '\n';
 	ot_info("%s -> exit %d: %s", expect, WEXITSTATUS(p->status), err);

@@ -19,18 +19,19 @@
 #include "policy.h"
 #include "policy.bpf.skel.h"
 
-/* Attach @map through a link: to the cgroup at @cg, or system-wide if NULL.
- * Returns 0 or -errno; *link is set on success. */
+/*
+ * Attach @map through a link: to the cgroup at @cg, or system-wide if NULL.
+ * Returns 0 or -errno; *link is set on success.
+ */
 int ot_attach(struct bpf_map *map, const char *cg, struct bpf_link **link);
 
-/* Open and load policy.bpf.c with @mode / @target_pid, attach it to @cg
- * (NULL: system-wide). Returns NULL on failure, with the reason printed. */
+/*
+ * Open and load policy.bpf.c with @mode / @target_pid, attach it to @cg
+ * (NULL: system-wide). Returns NULL on failure, with the reason printed.
+ */
 struct policy *ot_policy_start(const char *cg, int mode, int target_pid,
 			       struct bpf_link **link);
 void ot_policy_stop(struct policy *skel, struct bpf_link *link);
-
-/* The cgroup id of a cgroup v2 directory (its inode number); -1 on error. */
-long long ot_cgroup_id(const char *path);
 
 /* A line of /sys/kernel/debug/bpf_oom. */
 struct ot_listing {
@@ -40,8 +41,10 @@ struct ot_listing {
 	long long calls, handled, false_claims, kills;
 };
 
-/* Find the listing line of the policy attached to cgroup id @cgid.
- * Returns 1 found, 0 not listed, -errno if the listing is unreadable. */
+/*
+ * Find the listing line of the policy attached to cgroup id @cgid.
+ * Returns 1 found, 0 not listed, -errno if the listing is unreadable.
+ */
 int ot_listing_find(unsigned long long cgid, struct ot_listing *out);
 /* Number of attached policies, or -errno. */
 int ot_listing_count(void);
@@ -94,10 +97,11 @@ enum oom_test_status ot_loader_rejects(struct ot_proc *p, const char *tool,
 				       const char *const args[], uid_t uid,
 				       const char *expect);
 
-
 struct declare;
-/* bpf_out_of_memory(memcg of @cgid or global if 0, @order, @flags) through
- * declare.bpf.c's syscall program; 0 with its result in @ret, or -errno. */
+/*
+ * bpf_out_of_memory(memcg of @cgid or global if 0, @order, @flags) through
+ * declare.bpf.c's syscall program; 0 with its result in @ret, or -errno.
+ */
 int ot_declare(struct declare *skel, __u64 cgid, int order, __u64 flags, int *ret);
 
 /* libbpf's messages since the last reset (the runner captures them). */

@@ -271,7 +271,7 @@ static enum oom_test_status run_cgroup_ns(void *ctx)
 	struct attach_case root = { .ns_cg = ctx };
 	struct attach_case outside = { .ns_cg = ctx, .cg = CG_TEST_ROOT,
 				       .open_flags = O_RDONLY | O_DIRECTORY };
-	long long id = ot_cgroup_id(ctx);
+	long long id = cg_id(ctx);
 	int ret;
 
 	ret = attach_in_child(&root);

@@ -43,8 +43,11 @@ static enum oom_test_status setup_psi(void **ctx)
 
 	if (!t)
 		OT_FAIL("no memory");
-	t->hog.pid = t->hog2.pid = t->calm.pid = -1;
-	t->loader.out = t->loader.err = -1;
+	t->hog.pid = -1;
+	t->hog2.pid = -1;
+	t->calm.pid = -1;
+	t->loader.out = -1;
+	t->loader.err = -1;
 	t->top = cg_create("psi");
 	if (!t->top || cg_write(t->top, "memory.swap.max", "0") ||
 	    cg_write(t->top, "cgroup.subtree_control", "+memory")) {
@@ -65,9 +68,9 @@ static void cleanup_psi(void *ctx)
 	struct psi *t = ctx;
 
 	ot_proc_kill(&t->loader);
-	ot_reap(&t->hog);
-	ot_reap(&t->hog2);
-	ot_reap(&t->calm);
+	ot_child_reap(&t->hog);
+	ot_child_reap(&t->hog2);
+	ot_child_reap(&t->calm);
 	cg_destroy(t->top);
 	free(t->top);
 	free(t);
@@ -108,8 +111,8 @@ static enum oom_test_status start_loader(struct psi *t, const char *const args[]
 		return st;
 	for (i = 0; i < nr; i++) {
 		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
-					     OT_TIMEOUT_MS), "the loader watches %d cgroups, not %d",
-			  i, nr);
+					     OT_TIMEOUT_MS),
+			  "the loader watches %d cgroups, not %d", i, nr);
 		ot_info("%s", line);
 	}
 	return OOM_TEST_PASS;
@@ -122,7 +125,7 @@ static enum oom_test_status start_thrashing(const char *path, struct ot_child *h
 
 	OT_ASSERT(!cg_write(path, "memory.high", "32M") && !cg_write(path, "memory.max", "1G"),
 		  "memory.high/max on %s", path);
-	OT_ASSERT(!ot_spawn_hog(hog, path, &h), "the hog did not start");
+	OT_ASSERT(!ot_child_spawn_hog(hog, path, &h), "the hog did not start");
 	return OOM_TEST_PASS;
 }
 
@@ -131,7 +134,7 @@ static enum oom_test_status run_kill(void *ctx)
 {
 	struct ot_hog calm = { .mib = 4 };
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "--children", t->top, "--full", "100ms/1s", NULL };
+	const char *const args[] = { "-i", "0", "--children", t->top, "--full", "100ms/1s", NULL };
 	enum oom_test_status st;
 	char line[512];
 	int sig, kmsg = kmsg_open();
@@ -145,12 +148,12 @@ static enum oom_test_status run_kill(void *ctx)
 				     OT_TIMEOUT_MS), "the new child calm is not watched");
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "/psi/hog", line, sizeof(line),
 				     OT_TIMEOUT_MS), "the new child hog is not watched");
-	OT_ASSERT(!ot_spawn_hog(&t->calm, t->calm_cg, &calm), "calm task did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->calm, t->calm_cg, &calm), "calm task did not start");
 	st = start_thrashing(t->hog_cg, &t->hog);
 	if (st)
 		return st;
 
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "the thrashing task ended with %d", sig);
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "declared an OOM", line, sizeof(line),
 				     OT_TIMEOUT_MS), "the loader reported no OOM");
@@ -165,14 +168,15 @@ static enum oom_test_status run_kill(void *ctx)
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0,
 		  "memory.max was reached: this was not a proactive kill");
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "high") > 0, "never above memory.high");
-	OT_ASSERT(ot_alive(&t->calm), "the calm sibling died");
+	OT_ASSERT(ot_child_alive(&t->calm), "the calm sibling died");
 	OT_ASSERT(cg_read_key(t->calm_cg, "memory.events", "oom_kill") == 0, "calm oom_kill");
 	return OOM_TEST_PASS;
 }
 
 static struct oom_test kill_test = {
 	.name = "psi_kills_thrashing",
-	.description = "a task thrashing below memory.high in a child created after attach is killed before memory.max; its calm sibling lives",
+	.description =
+		"a task thrashing below memory.high in a child created after attach is killed before memory.max; its calm sibling lives",
 	.setup = setup_psi,
 	.run = run_kill,
 	.cleanup = cleanup_psi,
@@ -189,9 +193,9 @@ static enum oom_test_status run_by_policy(void *ctx)
 {
 	struct ot_hog big = { .mib = 40 };
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "-c", t->hog_cg, NULL };
+	const char *const args[] = { "-i", "0", "-c", t->hog_cg, NULL };
 	char a[300], b[300], line[512], want[64];
-	const char *ca_args[] = { "-i", "0", "-c", t->hog_cg, "--prefer", a, NULL };
+	const char *const ca_args[] = { "-i", "0", "-c", t->hog_cg, "--prefer", a, NULL };
 	struct ot_proc ca = { .out = -1, .err = -1 };
 	enum oom_test_status st;
 	int sig;
@@ -201,7 +205,7 @@ static enum oom_test_status run_by_policy(void *ctx)
 	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !cg_write(t->hog_cg, "cgroup.subtree_control",
 						       "+memory") &&
 		  !mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
-	OT_ASSERT(!ot_spawn_hog(&t->calm, b, &big), "the idle 40 MiB task did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->calm, b, &big), "the idle 40 MiB task did not start");
 	OT_ASSERT(!cg_write(t->hog_cg, "memory.high", "48M") &&
 		  !cg_write(t->hog_cg, "memory.max", "1G"), "memory.high/max");
 	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
@@ -212,11 +216,11 @@ static enum oom_test_status run_by_policy(void *ctx)
 	if (!st) {
 		struct ot_hog grow = { .mib = 4, .grow = true };
 
-		if (ot_spawn_hog(&t->hog, a, &grow))
+		if (ot_child_spawn_hog(&t->hog, a, &grow))
 			st = OOM_TEST_FAIL;
 	}
 	if (!st) {
-		sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+		sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 		if (sig != SIGKILL) {
 			ot_info("the thrashing task ended with %d", sig);
 			st = OOM_TEST_FAIL;
@@ -232,7 +236,7 @@ static enum oom_test_status run_by_policy(void *ctx)
 	ot_info("%s", line);
 	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
 	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
-	OT_ASSERT(ot_alive(&t->calm), "the larger idle task died: the kernel chose");
+	OT_ASSERT(ot_child_alive(&t->calm), "the larger idle task died: the kernel chose");
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "oom_kill");
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0, "memory.max reached");
 	return OOM_TEST_PASS;
@@ -240,7 +244,8 @@ static enum oom_test_status run_by_policy(void *ctx)
 
 static struct oom_test by_policy_test = {
 	.name = "psi_victim_by_memcg_policy",
-	.description = "the OOM declared for a thrashing memcg goes to its bpf_oom_ops policy (oom_cgroup_aware), which kills the thrashing task, not the larger idle one",
+	.description =
+		"the OOM declared for a thrashing memcg goes to its bpf_oom_ops policy (oom_cgroup_aware), which kills the thrashing task, not the larger idle one",
 	.setup = setup_psi,
 	.run = run_by_policy,
 	.cleanup = cleanup_psi,
@@ -252,7 +257,7 @@ REGISTER_OOM_TEST(&by_policy_test)
 static enum oom_test_status run_cooldown(void *ctx)
 {
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "-c", t->hog_cg, "--cooldown", "8", NULL };
+	const char *const args[] = { "-i", "0", "-c", t->hog_cg, "--cooldown", "8", NULL };
 	enum oom_test_status st;
 	char line[512];
 	int sig;
@@ -263,9 +268,9 @@ static enum oom_test_status run_cooldown(void *ctx)
 		st = start_thrashing(t->hog_cg, &t->hog);
 	if (st)
 		return st;
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "the first thrashing task ended with %d", sig);
-	ot_reap(&t->hog);
+	ot_child_reap(&t->hog);
 
 	/* A second incident right away, inside the cool-down. */
 	st = start_thrashing(t->hog_cg, &t->hog2);
@@ -274,12 +279,12 @@ static enum oom_test_status run_cooldown(void *ctx)
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "during the cool-down", line, sizeof(line),
 				     OT_TIMEOUT_MS), "no pressure seen during the cool-down");
 	ot_info("%s", line);
-	OT_ASSERT(ot_alive(&t->hog2), "killed during the cool-down");
+	OT_ASSERT(ot_child_alive(&t->hog2), "killed during the cool-down");
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1,
 		  "more than one kill during the cool-down");
 
 	/* After it, the pressure that still holds is acted upon again. */
-	sig = ot_wait_death(&t->hog2, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->hog2, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "the second thrashing task ended with %d", sig);
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 2, "oom_kill after");
 	return OOM_TEST_PASS;
@@ -287,7 +292,8 @@ static enum oom_test_status run_cooldown(void *ctx)
 
 static struct oom_test cooldown_test = {
 	.name = "psi_cooldown",
-	.description = "pressure during the cool-down after a kill kills nothing; after it, the next incident is acted upon",
+	.description =
+		"pressure during the cool-down after a kill kills nothing; after it, the next incident is acted upon",
 	.setup = setup_psi,
 	.run = run_cooldown,
 	.cleanup = cleanup_psi,
@@ -298,7 +304,7 @@ REGISTER_OOM_TEST(&cooldown_test)
 static enum oom_test_status run_dry(void *ctx)
 {
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "-n", "-c", t->hog_cg, NULL };
+	const char *const args[] = { "-i", "0", "-n", "-c", t->hog_cg, NULL };
 	enum oom_test_status st;
 	char line[512];
 
@@ -311,7 +317,7 @@ static enum oom_test_status run_dry(void *ctx)
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "would declare an OOM", line, sizeof(line),
 				     OT_TIMEOUT_MS), "no dry-run decision");
 	ot_info("%s", line);
-	OT_ASSERT(ot_alive(&t->hog), "the dry run killed");
+	OT_ASSERT(ot_child_alive(&t->hog), "the dry run killed");
 	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 0, "oom_kill");
 	return OOM_TEST_PASS;
 }
@@ -334,7 +340,7 @@ REGISTER_OOM_TEST(&dry_test)
 static enum oom_test_status run_removed(void *ctx)
 {
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "--children", t->top, "--some", "50ms/1s", NULL };
+	const char *const args[] = { "-i", "0", "--children", t->top, "--some", "50ms/1s", NULL };
 	enum oom_test_status st;
 	char path[512], line[512], gone[512];
 	long long cgid;
@@ -348,7 +354,7 @@ static enum oom_test_status run_removed(void *ctx)
 		OT_ASSERT(!mkdir(path, 0755), "mkdir %s: %s", path, strerror(errno));
 		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
 					     OT_TIMEOUT_MS), "round %d: not watched", i);
-		cgid = ot_cgroup_id(path);
+		cgid = cg_id(path);
 		n = psi_listed(cgid, &att);
 		OT_ASSERT(n == 1 && att == 1, "round %d: %d triggers, %d attachments listed", i,
 			  n, att);
@@ -373,7 +379,8 @@ static enum oom_test_status run_removed(void *ctx)
 
 static struct oom_test removed_test = {
 	.name = "psi_removed_cgroup",
-	.description = "a removed cgroup's triggers are gone before the policy hears of it, eight times, and detach drops the rest",
+	.description =
+		"a removed cgroup's triggers are gone before the policy hears of it, eight times, and detach drops the rest",
 	.setup = setup_psi,
 	.run = run_removed,
 	.cleanup = cleanup_psi,
@@ -385,7 +392,7 @@ REGISTER_OOM_TEST(&removed_test)
 static enum oom_test_status run_all_gone(void *ctx)
 {
 	struct psi *t = ctx;
-	const char *args[] = { "-i", "0", "-c", t->hog_cg, "--children", t->calm_cg, NULL };
+	const char *const args[] = { "-i", "0", "-c", t->hog_cg, "--children", t->calm_cg, NULL };
 	enum oom_test_status st;
 	char line[512];
 	int n, att;
@@ -414,7 +421,8 @@ static enum oom_test_status run_all_gone(void *ctx)
 
 static struct oom_test all_gone_test = {
 	.name = "psi_loader_exits_when_cgroups_gone",
-	.description = "oom_psi_proactive exits and detaches once every cgroup given with -c and --children is removed, not before",
+	.description =
+		"oom_psi_proactive exits and detaches once every cgroup given with -c and --children is removed, not before",
 	.setup = setup_psi,
 	.run = run_all_gone,
 	.cleanup = cleanup_psi,
@@ -464,7 +472,7 @@ static enum oom_test_status run_bad_input(void *ctx)
 	unsigned int i;
 	int n, att;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		st = ot_loader_rejects(&p, "oom_psi_proactive", cases[i].args, 0,
 				       cases[i].expect);
 		if (st)
@@ -482,7 +490,7 @@ static enum oom_test_status run_bad_input(void *ctx)
 static enum oom_test_status run_refusals(void *ctx)
 {
 	struct psi *t = ctx;
-	long long cgid = ot_cgroup_id(t->top);
+	long long cgid = cg_id(t->top);
 	const struct {
 		unsigned long long cgid;
 		unsigned int resource, threshold_us, window_us;
@@ -505,7 +513,7 @@ static enum oom_test_status run_refusals(void *ctx)
 
 	skel = psi_ops__open_and_load();
 	OT_ASSERT(skel, "cannot load psi_ops.bpf.o");
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		skel->bss->cases[i].cgid = c[i].cgid;
 		skel->bss->cases[i].resource = c[i].resource;
 		skel->bss->cases[i].threshold_us = c[i].threshold_us;
@@ -520,9 +528,10 @@ static enum oom_test_status run_refusals(void *ctx)
 	}
 	n = psi_listed(cgid, &att);
 	bpf_link__destroy(link);
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		if (skel->bss->cases[i].ret != c[i].ret) {
-			ot_info("%s: %d, expected %d", c[i].what, skel->bss->cases[i].ret, c[i].ret);
+			ot_info("%s: %d, expected %d",
+				c[i].what, skel->bss->cases[i].ret, c[i].ret);
 			psi_ops__destroy(skel);
 			return OOM_TEST_FAIL;
 		}
@@ -536,7 +545,8 @@ static enum oom_test_status run_refusals(void *ctx)
 
 static struct oom_test refusals_test = {
 	.name = "psi_trigger_refusals",
-	.description = "bpf_psi_create_trigger() refuses a bad resource, threshold, window (0, below 100 ms, above 10 s) or cgroup id; only the good trigger is listed, and detach drops it",
+	.description =
+		"bpf_psi_create_trigger() refuses a bad resource, threshold, window (0, below 100 ms, above 10 s) or cgroup id; only the good trigger is listed, and detach drops it",
 	.setup = setup_psi,
 	.run = run_refusals,
 	.cleanup = cleanup_psi,
@@ -548,7 +558,7 @@ REGISTER_OOM_TEST(&refusals_test)
 static enum oom_test_status run_init_fails(void *ctx)
 {
 	struct psi *t = ctx;
-	long long cgid = ot_cgroup_id(t->top);
+	long long cgid = cg_id(t->top);
 	struct bpf_link *link;
 	struct psi_ops *skel;
 	int n, att, err, first, second;
@@ -580,7 +590,8 @@ static enum oom_test_status run_init_fails(void *ctx)
 
 static struct oom_test init_fails_test = {
 	.name = "psi_init_failure_fails_attach",
-	.description = "when init() returns an error the attach fails with it, and the trigger init() had created is gone",
+	.description =
+		"when init() returns an error the attach fails with it, and the trigger init() had created is gone",
 	.setup = setup_psi,
 	.run = run_init_fails,
 	.cleanup = cleanup_psi,
@@ -590,7 +601,8 @@ REGISTER_OOM_TEST(&init_fails_test)
 
 static struct oom_test bad_input_test = {
 	.name = "psi_bad_input",
-	.description = "bad input to oom_psi_proactive: one line on stderr, exit 2, nothing attached",
+	.description =
+		"bad input to oom_psi_proactive: one line on stderr, exit 2, nothing attached",
 	.run = run_bad_input,
 };
 

@@ -15,6 +15,6 @@ int BPF_PROG(trigger_in_oom_handler, struct oom_control *oc, struct cgroup *cgrp
 	return BPF_OOM_PASS;
 }
 
-OOM_OPS_DEFINE(psi_deny_ops,
-	       .handle_out_of_memory = (void *)trigger_in_oom_handler,
-	       .name = "psi_deny");
+OOM_EXT_OPS_DEFINE(psi_deny_ops,
+		   .handle_out_of_memory = (void *)trigger_in_oom_handler,
+		   .name = "psi_deny");

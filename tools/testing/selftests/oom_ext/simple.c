@@ -36,8 +36,12 @@ static enum oom_test_status setup_simple(void **ctx)
 
 	if (!t)
 		OT_FAIL("no memory");
-	t->s.pid = t->m.pid = t->l.pid = t->hog.pid = -1;
-	t->loader.out = t->loader.err = -1;
+	t->s.pid = -1;
+	t->m.pid = -1;
+	t->l.pid = -1;
+	t->hog.pid = -1;
+	t->loader.out = -1;
+	t->loader.err = -1;
 	t->cg = cg_create("simple");
 	if (!t->cg || cg_write(t->cg, "memory.max", "64M") ||
 	    cg_write(t->cg, "memory.swap.max", "0")) {
@@ -54,10 +58,10 @@ static void cleanup_simple(void *ctx)
 	struct simple *t = ctx;
 
 	ot_proc_kill(&t->loader);
-	ot_reap(&t->s);
-	ot_reap(&t->m);
-	ot_reap(&t->l);
-	ot_reap(&t->hog);
+	ot_child_reap(&t->s);
+	ot_child_reap(&t->m);
+	ot_child_reap(&t->l);
+	ot_child_reap(&t->hog);
 	cg_destroy(t->cg);
 	free(t->cg);
 	free(t);
@@ -67,8 +71,8 @@ static int start_sleepers(struct simple *t, int large_adj)
 {
 	struct ot_hog s = { .mib = 4 }, m = { .mib = 8 }, l = { .mib = 32, .adj = large_adj };
 
-	if (ot_spawn_hog(&t->s, t->cg, &s) || ot_spawn_hog(&t->m, t->cg, &m) ||
-	    ot_spawn_hog(&t->l, t->cg, &l))
+	if (ot_child_spawn_hog(&t->s, t->cg, &s) || ot_child_spawn_hog(&t->m, t->cg, &m) ||
+	    ot_child_spawn_hog(&t->l, t->cg, &l))
 		return -1;
 	return 0;
 }
@@ -108,8 +112,8 @@ static enum oom_test_status kills_largest(struct simple *t, bool system_wide)
 	OT_ASSERT(!start_sleepers(t, 0), "sleepers did not start");
 	skel = simple_attach(system_wide ? NULL : t->cg, &link);
 	OT_ASSERT(skel, "oom_simple did not attach");
-	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
-	sig = ot_wait_death(&t->l, OT_TIMEOUT_MS);
+	hog_ok = ot_child_spawn_hog(&t->hog, t->cg, &hog);
+	sig = ot_child_wait_death(&t->l, OT_TIMEOUT_MS);
 	ot_info("oom_simple: calls %llu kills %llu passes %llu",
 		(unsigned long long)skel->bss->stats.calls,
 		(unsigned long long)skel->bss->stats.kills,
@@ -118,7 +122,7 @@ static enum oom_test_status kills_largest(struct simple *t, bool system_wide)
 	oom_simple__destroy(skel);
 	OT_ASSERT(sig == SIGKILL, "the largest task ended with %d", sig);
 	OT_ASSERT(hog_ok == 0, "the hog died too");
-	OT_ASSERT(ot_alive(&t->s) && ot_alive(&t->m) && ot_alive(&t->hog),
+	OT_ASSERT(ot_child_alive(&t->s) && ot_child_alive(&t->m) && ot_child_alive(&t->hog),
 		  "a smaller task died");
 	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
 		  cg_read_key(t->cg, "memory.events", "oom_kill"));
@@ -167,15 +171,15 @@ static enum oom_test_status run_protected(void *ctx)
 	skel = simple_attach(t->cg, &link);
 	OT_ASSERT(skel, "oom_simple did not attach");
 	/* Next largest after the protected 32 MiB: the hog itself. */
-	hog_ok = ot_spawn_hog(&t->hog, t->cg, &hog);
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	hog_ok = ot_child_spawn_hog(&t->hog, t->cg, &hog);
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	kills = skel->bss->stats.kills;
 	bpf_link__destroy(link);
 	oom_simple__destroy(skel);
 	OT_ASSERT(hog_ok && sig == SIGKILL, "the hog (next largest) ended with %d", sig);
 	OT_ASSERT(kills == 1, "oom_simple killed %d tasks", kills);
-	OT_ASSERT(ot_alive(&t->l), "the oom_score_adj=-1000 task died");
-	OT_ASSERT(ot_alive(&t->s) && ot_alive(&t->m), "a smaller task died");
+	OT_ASSERT(ot_child_alive(&t->l), "the oom_score_adj=-1000 task died");
+	OT_ASSERT(ot_child_alive(&t->s) && ot_child_alive(&t->m), "a smaller task died");
 	return OOM_TEST_PASS;
 }
 
@@ -210,9 +214,9 @@ static enum oom_test_status run_dry_run(void *ctx)
 	if (st != OOM_TEST_PASS)
 		return st;
 	kmsg = kmsg_open();
-	OT_ASSERT(ot_spawn_hog(&t->s, t->cg, &small) == 0, "sleeper did not start");
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	OT_ASSERT(ot_child_spawn_hog(&t->s, t->cg, &small) == 0, "sleeper did not start");
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	snprintf(want, sizeof(want), "would kill pid %d ", t->hog.pid);
 	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
 				  OT_TIMEOUT_MS);
@@ -222,7 +226,7 @@ static enum oom_test_status run_dry_run(void *ctx)
 	OT_ASSERT(said && strstr(line, want), "the loader said: %s", said ? line : "nothing");
 	OT_ASSERT(found && strstr(report, "Memory cgroup out of memory: Killed process"),
 		  "not the kernel's kill: %s", found ? report : "no report");
-	OT_ASSERT(ot_alive(&t->s), "the sleeper died");
+	OT_ASSERT(ot_child_alive(&t->s), "the sleeper died");
 	return OOM_TEST_PASS;
 }
 
@@ -246,10 +250,10 @@ static enum oom_test_status run_template_copy(void *ctx)
 		st = ot_loader_attached(&t->loader);
 	if (st != OOM_TEST_PASS)
 		return st;
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line), OT_TIMEOUT_MS);
-	listed = ot_listing_find(ot_cgroup_id(t->cg), &l);
+	listed = ot_listing_find(cg_id(t->cg), &l);
 	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
 	OT_ASSERT(sig == SIGKILL, "the hog ended with %d", sig);
 	OT_ASSERT(said && strstr(line, want),
@@ -261,7 +265,8 @@ static enum oom_test_status run_template_copy(void *ctx)
 
 static struct oom_test template_copy = {
 	.name = "simple_template_copy_kills",
-	.description = "a policy made with make new NAME=oom_template_copy loads as itself and kills",
+	.description =
+		"a policy made with make new NAME=oom_template_copy loads as itself and kills",
 	.setup = setup_simple,
 	.run = run_template_copy,
 	.cleanup = cleanup_simple,
@@ -351,7 +356,7 @@ static enum oom_test_status run_help(void *ctx)
 	enum oom_test_status st;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(tools); i++) {
 		/* oom_psi_proactive attaches to no cgroup: its help says so. */
 		const char *wrong = i == 2 ? "attach to the memory cgroup" : NULL;
 
@@ -395,8 +400,8 @@ static enum oom_test_status run_caps(void *ctx)
 		st = ot_loader_attached(&t->loader);
 	if (st)
 		return st;
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_child_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
 	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line),
 				     OT_TIMEOUT_MS) && strstr(line, want),
@@ -406,7 +411,8 @@ static enum oom_test_status run_caps(void *ctx)
 
 static struct oom_test caps = {
 	.name = "simple_loader_capabilities_not_root",
-	.description = "oom_simple as user nobody with exactly CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN attaches and kills",
+	.description =
+		"oom_simple as user nobody with exactly CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN attaches and kills",
 	.setup = setup_simple,
 	.run = run_caps,
 	.cleanup = cleanup_simple,
@@ -453,10 +459,11 @@ static enum oom_test_status run_survives(void *ctx)
 	snprintf(pid, sizeof(pid), "%d", t->loader.pid);
 	OT_ASSERT(!cg_write(t->cg, "cgroup.procs", pid), "cannot move the loader");
 	OT_ASSERT(proc_pid_key(t->loader.pid, "oom_score_adj", "") == -1000,
-		  "the loader's oom_score_adj is %ld", proc_pid_key(t->loader.pid, "oom_score_adj", ""));
+		  "the loader's oom_score_adj is %ld",
+		  proc_pid_key(t->loader.pid, "oom_score_adj", ""));
 	OT_ASSERT(proc_pid_key(t->loader.pid, "status", "VmLck:") > 0, "the loader is not locked");
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_child_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
 	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed pid", line, sizeof(line),
 				     OT_TIMEOUT_MS) && strstr(line, want), "not the hog: %s", line);
@@ -476,7 +483,8 @@ static enum oom_test_status run_survives(void *ctx)
 
 static struct oom_test survives = {
 	.name = "simple_loader_survives_oom_in_its_domain",
-	.description = "a loader inside the memcg it guards is locked in memory at oom_score_adj -1000: the OOM kills the hog, not it; --oom-score-adj sets another value",
+	.description =
+		"a loader inside the memcg it guards is locked in memory at oom_score_adj -1000: the OOM kills the hog, not it; --oom-score-adj sets another value",
 	.setup = setup_simple,
 	.run = run_survives,
 	.cleanup = cleanup_simple,
@@ -504,7 +512,7 @@ static enum oom_test_status json_check(const char *out, const char *events, pid_
 		"assert not pid or any(o['event'] == 'decision' and o['action'] == 'kill' and\n"
 		"                      o['pid'] == pid for o in objs), 'no kill of %d' % pid\n";
 	char file[] = "/tmp/oom_ext_json.XXXXXX", pidstr[16], err[1024];
-	const char *argv[] = { "/usr/bin/python3", "-c", script, file, events, pidstr, NULL };
+	const char *const argv[] = { "/usr/bin/python3", "-c", script, file, events, pidstr, NULL };
 	struct ot_proc p;
 	int fd = mkstemp(file), ok;
 
@@ -551,8 +559,8 @@ static enum oom_test_status run_json(void *ctx)
 		return st;
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "\"event\":\"attached\"", line, sizeof(line),
 				     OT_TIMEOUT_MS), "no attached event");
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	OT_ASSERT(ot_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	OT_ASSERT(ot_child_wait_death(&t->hog, OT_TIMEOUT_MS) == SIGKILL, "the hog was not killed");
 	st = stop_collect(&t->loader, out, sizeof(out));
 	if (!st)
 		st = json_check(out, "decision counters detached", t->hog.pid);
@@ -572,7 +580,8 @@ static enum oom_test_status run_json(void *ctx)
 
 static struct oom_test json = {
 	.name = "simple_loader_json",
-	.description = "--json: every line of oom_simple and oom_psi_proactive parses as one JSON object (python3's json); the kill is a decision event with the victim's pid",
+	.description =
+		"--json: every line of oom_simple and oom_psi_proactive parses as one JSON object (python3's json); the kill is a decision event with the victim's pid",
 	.setup = setup_simple,
 	.run = run_json,
 	.cleanup = cleanup_simple,
@@ -635,8 +644,8 @@ static enum oom_test_status run_sigint(void *ctx)
 	OT_ASSERT(ot_listing_count() == 0, "still attached after SIGINT");
 
 	kmsg = kmsg_open();
-	OT_ASSERT(ot_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
-	sig = ot_wait_death(&t->hog, OT_TIMEOUT_MS);
+	OT_ASSERT(ot_child_spawn_hog(&t->hog, t->cg, &grow) == 0, "hog did not start");
+	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
 	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);

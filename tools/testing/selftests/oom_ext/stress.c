@@ -83,10 +83,10 @@ static int one_oom(const char *cg)
 	struct ot_child hog;
 	int sig;
 
-	if (ot_spawn_hog(&hog, cg, &grow))
+	if (ot_child_spawn_hog(&hog, cg, &grow))
 		return -1;
-	sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
-	ot_reap(&hog);
+	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+	ot_child_reap(&hog);
 	return sig;
 }
 
@@ -170,11 +170,12 @@ static void cycle_charge_caches(void)
  */
 static void print_holders(const char *parent)
 {
-	__u64 cgid = ot_cgroup_id(parent);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &cgid, .ctx_size_in = sizeof(cgid));
-	struct holders *skel;
 	unsigned int i, j, cpu, slot;
+	__u64 cgid = cg_id(parent);
+	struct holders *skel;
 	int err;
+	/* A syscall program's context is copied back into ctx_in. */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &cgid, .ctx_size_in = sizeof(cgid));
 
 	skel = holders__open_and_load();
 	if (!skel) {
@@ -203,8 +204,9 @@ static void print_holders(const char *parent)
 		for (cpu = 0; cpu < HOLDERS_CPUS; cpu++)
 			for (slot = 0; slot < HOLDERS_SLOTS; slot++)
 				if (skel->bss->stock[cpu][slot] == c->cgid)
-					snprintf(slots + strlen(slots), sizeof(slots) - strlen(slots),
-						 " %u.%u", cpu, slot);
+					snprintf(slots + strlen(slots),
+						 sizeof(slots) - strlen(slots), " %u.%u",
+						 cpu, slot);
 		ot_info("cgroup %llu flags %#x refs %lld, cgroup_bpf refs %lld; %s; stock slots:%s",
 			(unsigned long long)c->cgid, c->flags, (long long)c->refs,
 			(long long)c->bpf_refs, memcg, slots[0] ? slots : " none");
@@ -240,7 +242,7 @@ static long long explain_dying(const char *parent)
 
 	if (cg_read(parent, "memory.current", buf, sizeof(buf)) >= 0)
 		ot_info("parent memory.current %lld", strtoll(buf, NULL, 10));
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		ot_info("  %s %lld", keys[i], cg_read_key(parent, "memory.stat", keys[i]));
 	print_holders(parent);
 	d = opendir("/proc");
@@ -375,12 +377,11 @@ static enum oom_test_status run_policy_ooms(void *ctx)
 	int n = rounds(1);
 
 	for (i = 0; i < 2 && st == OOM_TEST_PASS; i++) {
-		const char *args[] = { "-c", NULL, NULL };
-		struct ot_proc p;
 		char *cg = small_memcg(ctx, tools[i]);
+		const char *const args[] = { "-c", cg, NULL };
+		struct ot_proc p;
 
 		OT_ASSERT(cg, "cannot create the memcg");
-		args[1] = cg;
 		st = ot_loader_start(&p, tools[i], args, 0);
 		if (st == OOM_TEST_PASS) {
 			st = ot_loader_attached(&p);
@@ -497,7 +498,7 @@ static enum oom_test_status run_loader_sigkill(void *ctx)
 	char *cg = small_memcg(ctx, "kill");
 	struct ot_hog grow = { .grow = true };
 	enum oom_test_status st = OOM_TEST_PASS;
-	const char *args[] = { "-c", cg, NULL };
+	const char *const args[] = { "-c", cg, NULL };
 	int i, n = rounds(10), sig;
 
 	OT_ASSERT(cg, "cannot create the memcg");
@@ -510,12 +511,12 @@ static enum oom_test_status run_loader_sigkill(void *ctx)
 		if (st != OOM_TEST_PASS)
 			break;
 		st = ot_loader_attached(&p);
-		if (st == OOM_TEST_PASS && ot_spawn_hog(&hog, cg, &grow) == 0) {
+		if (st == OOM_TEST_PASS && ot_child_spawn_hog(&hog, cg, &grow) == 0) {
 			/* Somewhere in the OOM: before, while or after it is handled. */
 			usleep(rand() % 40000);
 			ot_proc_kill(&p);
-			sig = ot_wait_death(&hog, OT_TIMEOUT_MS);
-			ot_reap(&hog);
+			sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
+			ot_child_reap(&hog);
 			if (sig != SIGKILL) {
 				ot_info("round %d: the task ended with %d", i, sig);
 				st = OOM_TEST_FAIL;
@@ -562,16 +563,14 @@ static pid_t start_storm(const char *parent)
 
 static enum oom_test_status run_cgroup_storm(void *ctx)
 {
-	const char *ca_args[] = { "-c", NULL, NULL };
-	const char *psi_args[] = { "--children", NULL, NULL };
+	const char *const ca_args[] = { "-c", ctx, NULL };
+	const char *const psi_args[] = { "--children", ctx, NULL };
 	struct ot_proc ca, psi;
 	enum oom_test_status st;
 	char path[256];
 	int i, n = rounds(1), status;
 	pid_t storm;
 
-	ca_args[1] = ctx;
-	psi_args[1] = ctx;
 	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
 	if (st != OOM_TEST_PASS)
 		return st;
@@ -647,7 +646,7 @@ static enum oom_test_status run_misbehaving(void *ctx)
 			OT_FAIL("attach failed");
 		}
 		st = ooms(cg, n, m[i].what, NULL);
-		if (ot_listing_find(ot_cgroup_id(cg), &l) != 1 || l.kills || l.handled ||
+		if (ot_listing_find(cg_id(cg), &l) != 1 || l.kills || l.handled ||
 		    (m[i].mode == MODE_CLAIM && l.false_claims != l.calls)) {
 			ot_info("%s: calls %lld handled %lld false claims %lld kills %lld",
 				m[i].what, l.calls, l.handled, l.false_claims, l.kills);

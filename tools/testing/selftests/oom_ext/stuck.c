@@ -76,8 +76,8 @@ static void cleanup_stuck(void *ctx)
 
 	/* Aborting the connection lets the stuck tasks finish. */
 	ot_fuse_stop(&t->fuse);
-	ot_reap(&t->victim);
-	ot_reap(&t->other);
+	ot_child_reap(&t->victim);
+	ot_child_reap(&t->other);
 	if (t->kmsg >= 0)
 		close(t->kmsg);
 	declare__destroy(t->decl);
@@ -116,7 +116,7 @@ static int blocked_sharer(const void *arg)
 /* The declared OOM with the test policy attached; its result. */
 static int declared(struct stuck *t, int *ret)
 {
-	return ot_declare(t->decl, ot_cgroup_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, ret);
+	return ot_declare(t->decl, cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, ret);
 }
 
 /* Wait for the OOM reaper to have reaped @pid's mm (MMF_OOM_SKIP). */
@@ -140,9 +140,9 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 	bool was_reaped;
 
 	victim.arg = &t->fuse;
-	OT_ASSERT(!ot_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
 	OT_ASSERT(ot_fuse_wait_read(&t->fuse, OT_TIMEOUT_MS), "its AIO read never arrived");
-	OT_ASSERT(!ot_spawn_hog(&t->other, t->cg, &other), "the other task did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->other, t->cg, &other), "the other task did not start");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
 	OT_ASSERT(pol, "attach failed");
 	t->kmsg = kmsg_open();
@@ -164,14 +164,14 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 			usleep(50000);
 			e2 = declared(t, &r2);
 		}
-		sig = ot_wait_death(&t->other, OT_TIMEOUT_MS);
+		sig = ot_child_wait_death(&t->other, OT_TIMEOUT_MS);
 	}
 	kret = pol->data->kill_ret;
 	calls = pol->bss->calls;
 	ot_policy_stop(pol, link);
 	OT_ASSERT(!e1 && r1 == 1, "the first OOM: %d, %d", e1, r1);
 	OT_ASSERT(was_reaped, "the victim's mm was never reaped");
-	OT_ASSERT(ot_alive(&t->victim), "the victim is gone: it was not stuck");
+	OT_ASSERT(ot_child_alive(&t->victim), "the victim is gone: it was not stuck");
 	OT_ASSERT(!e2 && r2 == 1, "the OOM after the stuck victim was reaped: %d, %d", e2, r2);
 	OT_ASSERT(sig == SIGKILL, "the other task ended with %d: the stuck victim held the OOM up",
 		  sig);
@@ -218,7 +218,7 @@ static enum oom_test_status run_reaped_mm(void *ctx)
 	pid_t sharer;
 
 	victim.arg = &t->fuse;
-	OT_ASSERT(!ot_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
+	OT_ASSERT(!ot_child_spawn_hog(&t->victim, t->cg, &victim), "the victim did not start");
 	OT_ASSERT(ot_fuse_wait_read(&t->fuse, OT_TIMEOUT_MS), "the sharer's read never arrived");
 	sharer = other_pid(t->cg, t->victim.pid);
 	OT_ASSERT(sharer > 0, "no sharer in the memcg");
@@ -226,7 +226,7 @@ static enum oom_test_status run_reaped_mm(void *ctx)
 	OT_ASSERT(pol, "attach failed");
 	t->kmsg = kmsg_open();
 	e1 = declared(t, &r1);
-	sig = ot_wait_death(&t->victim, OT_TIMEOUT_MS);
+	sig = ot_child_wait_death(&t->victim, OT_TIMEOUT_MS);
 	/* The sharer got SIGKILL too, but waits for the server: mm reaped. */
 	if (!e1 && r1 == 1 && wait_reaped(t, t->victim.pid)) {
 		pol->bss->target_pid = sharer;

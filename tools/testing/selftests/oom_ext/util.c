@@ -94,6 +94,15 @@ long long cg_read_key(const char *path, const char *file, const char *key)
 	return -1;
 }
 
+long long cg_id(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -1;
+	return st.st_ino;
+}
+
 int cg_wait_unpopulated(const char *path, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
@@ -256,7 +265,7 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 		pause();
 }
 
-int ot_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog)
+int ot_child_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog)
 {
 	struct pollfd pfd;
 	int p[2];
@@ -286,20 +295,20 @@ int ot_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog)
 	if (hog->vfork) {
 		if (poll(&pfd, 1, OT_TIMEOUT_MS) != 1 ||
 		    read(c->ready_fd, &c->vfork_child, sizeof(pid_t)) != sizeof(pid_t)) {
-			ot_reap(c);
+			ot_child_reap(c);
 			return -1;
 		}
 		return 0;
 	}
 	if (poll(&pfd, 1, OT_TIMEOUT_MS) != 1 || read(c->ready_fd, &b, 1) != 1) {
 		/* Died (or hung) before it was set up. */
-		ot_reap(c);
+		ot_child_reap(c);
 		return -1;
 	}
 	return 0;
 }
 
-int ot_wait_death(struct ot_child *c, int timeout_ms)
+int ot_child_wait_death(struct ot_child *c, int timeout_ms)
 {
 	if (!c->reaped) {
 		struct pollfd pfd = { .fd = c->pidfd, .events = POLLIN };
@@ -314,7 +323,7 @@ int ot_wait_death(struct ot_child *c, int timeout_ms)
 	return WIFSIGNALED(c->status) ? WTERMSIG(c->status) : 0;
 }
 
-bool ot_alive(struct ot_child *c)
+bool ot_child_alive(struct ot_child *c)
 {
 	struct pollfd pfd = { .fd = c->pidfd, .events = POLLIN };
 
@@ -323,7 +332,7 @@ bool ot_alive(struct ot_child *c)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-void ot_reap(struct ot_child *c)
+void ot_child_reap(struct ot_child *c)
 {
 	/* Never spawned (a zeroed or pid = -1 slot): its fds are not ours. */
 	if (c->pid <= 0)

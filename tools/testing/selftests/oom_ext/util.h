@@ -10,29 +10,38 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/compiler.h>	/* __printf */
 
 #define CG_MNT		"/sys/fs/cgroup"
 #define CG_TEST_ROOT	CG_MNT "/oom_ext_test"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* Generous: TCG guests are slow. */
 #define OT_TIMEOUT_MS	60000
 
 /* Mount cgroup2 if needed and create the per-run root with +memory. */
 int cg_init(void);
-/* Create CG_TEST_ROOT/@name (a relative path, may be nested); returns a
- * malloc()ed absolute path or NULL. Parents must exist. */
+/*
+ * Create CG_TEST_ROOT/@name (a relative path, may be nested); returns a
+ * malloc()ed absolute path or NULL. Parents must exist.
+ */
 char *cg_create(const char *name);
 /* Kill everything in @path and below, wait until unpopulated, rmdir. */
 int cg_destroy(const char *path);
 int cg_write(const char *path, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__printf(3, 4);
 int cg_read(const char *path, const char *file, char *buf, size_t len);
 /* Value of "@key N" in a flat-keyed file such as memory.events; -1 on error. */
 long long cg_read_key(const char *path, const char *file, const char *key);
 /* Wait until "populated 0" in @path/cgroup.events. */
 int cg_wait_unpopulated(const char *path, int timeout_ms);
+/* The cgroup id of a cgroup v2 directory (its inode number); -1 on error. */
+long long cg_id(const char *path);
 
-/* A child process started by ot_spawn(). */
+/* A child process started by ot_child_spawn_hog(). */
 struct ot_child {
 	pid_t pid;
 	int pidfd;
@@ -61,22 +70,28 @@ struct ot_hog {
  * touches @hog->mib MiB, reports ready and then either sleeps or grows.
  * Returns 0 once the child reported ready, -1 if it died before that.
  */
-int ot_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog);
-/* Wait for @c to exit; returns the signal that killed it, 0 if it exited,
- * -ETIMEDOUT if it is still running after @timeout_ms. */
-int ot_wait_death(struct ot_child *c, int timeout_ms);
+int ot_child_spawn_hog(struct ot_child *c, const char *cg, const struct ot_hog *hog);
+/*
+ * Wait for @c to exit; returns the signal that killed it, 0 if it exited,
+ * -ETIMEDOUT if it is still running after @timeout_ms.
+ */
+int ot_child_wait_death(struct ot_child *c, int timeout_ms);
 /* Is the child still running (not yet exited)? */
-bool ot_alive(struct ot_child *c);
+bool ot_child_alive(struct ot_child *c);
 /* SIGKILL and reap, for cleanup paths. Idempotent. */
-void ot_reap(struct ot_child *c);
+void ot_child_reap(struct ot_child *c);
 
 /* Kernel log: open /dev/kmsg positioned at its end. */
 int kmsg_open(void);
-/* Read what was logged since kmsg_open(); returns the number of WARN, BUG,
- * oops or panic lines and prints each as a KTAP comment. */
+/*
+ * Read what was logged since kmsg_open(); returns the number of WARN, BUG,
+ * oops or panic lines and prints each as a KTAP comment.
+ */
 int kmsg_count_splats(int fd);
-/* Read new records until one contains @needle; 1 found, 0 timeout. The
- * matching record is copied to @line when non-NULL. */
+/*
+ * Read new records until one contains @needle; 1 found, 0 timeout. The
+ * matching record is copied to @line when non-NULL.
+ */
 int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms);
 
 #endif /* __OOM_UTIL_H__ */
