@@ -122,6 +122,30 @@ static void cleanup_glob(void *ctx)
 }
 
 /*
+ * A squeeze that did not end: where memory and pressure stand, and what
+ * oom_psi_proactive said, for the failure report.
+ */
+static void squeeze_state(struct glob *t)
+{
+	char path[64], buf[4096], *line, *save = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", t->task[2].pid);
+	ot_info("grower VmRSS %lld kB, VmSwap %lld kB; MemAvailable %lld kB, SwapFree %lld kB",
+		proc_key(path, "VmRSS"), proc_key(path, "VmSwap"),
+		proc_key("/proc/meminfo", "MemAvailable"), proc_key("/proc/meminfo", "SwapFree"));
+	f = fopen("/proc/pressure/memory", "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		ot_info("memory pressure: %.*s", (int)strcspn(buf, "\n"), buf);
+	if (f)
+		fclose(f);
+	fcntl(t->psi.out, F_SETFL, fcntl(t->psi.out, F_GETFL) | O_NONBLOCK);
+	ot_proc_slurp(t->psi.out, buf, sizeof(buf));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ot_info("  %s", line);
+}
+
+/*
  * oom_cgroup_aware system-wide and oom_psi_proactive on the root and on
  * the children of CG_TEST_ROOT/global.
  */
@@ -274,6 +298,8 @@ static enum oom_test_status run_squeeze(void *ctx)
 	kmsg = kmsg_open();
 	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &grow), "the grower did not start");
 	sig = ot_child_wait_death(&t->task[2], OT_TIMEOUT_MS);
+	if (sig == -ETIMEDOUT)
+		squeeze_state(t);
 	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(sig == SIGKILL, "the grower ended with %d", sig);

@@ -94,6 +94,13 @@ long long cg_read_key(const char *path, const char *file, const char *key)
 	return -1;
 }
 
+int ot_timeout_ms(void)
+{
+	const char *debug = getenv("OOM_EXT_DEBUG");
+
+	return debug && *debug && strcmp(debug, "0") ? 180000 : 60000;
+}
+
 long long cg_id(const char *path)
 {
 	struct stat st;
