@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include <bpf/libbpf.h>
 
@@ -57,7 +59,7 @@ static enum oom_test_status run_one(struct oom_test *t)
 {
 	enum oom_test_status st;
 	void *ctx = NULL;
-	int kmsg, splats;
+	int kmsg, splats, strays = 0;
 
 	kmsg = kmsg_open();
 	ot_libbpf_log_reset();
@@ -67,6 +69,11 @@ static enum oom_test_status run_one(struct oom_test *t)
 		if (t->cleanup)
 			t->cleanup(ctx);
 	}
+	/* Orphans of the test's children are ours: see main(). */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		strays++;
+	if (strays)
+		printf("# reaped %d process(es) the test left behind\n", strays);
 	/* Whatever the test asserted, a kernel splat fails it. */
 	splats = kmsg_count_splats(kmsg);
 	if (splats) {
@@ -126,6 +133,12 @@ int main(int argc, char **argv)
 			printf("ok %d # SKIP must run as root\n", i);
 		return KSFT_SKIP;
 	}
+	/*
+	 * A child subreaper: a test's grandchild whose parent dies comes to
+	 * us, not to init, so that it is reaped at once. A zombie keeps its
+	 * cgroups, and init may take its time.
+	 */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Tests that run without the memory controller need no test root. */
 	need_cg = false;
 	for (i = 0; i < nr_tests; i++)

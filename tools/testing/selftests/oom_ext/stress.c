@@ -414,14 +414,38 @@ static struct oom_test policy_ooms = {
 
 REGISTER_OOM_TEST(&policy_ooms)
 
-/* A child that keeps causing OOMs in @cg until killed. */
+/*
+ * Kill the oomer and the hog it was running, and reap both: the hog, an
+ * orphan once the oomer is dead, is ours because the runner is a child
+ * subreaper. A hog left to init stays a zombie, with its cgroups, until
+ * init reaps it. Returns the oomer's wait status.
+ */
+static int stop_oomer(pid_t oomer)
+{
+	int status = 0, st;
+	pid_t pid;
+
+	kill(-oomer, SIGKILL);
+	while ((pid = waitpid(-oomer, &st, 0)) > 0)
+		if (pid == oomer)
+			status = st;
+	return status;
+}
+
+/*
+ * A child that keeps causing OOMs in @cg until killed, leader of its own
+ * process group so that stop_oomer() kills its current hog with it.
+ */
 static pid_t start_oomer(const char *cg)
 {
 	pid_t pid;
 
 	fflush(stdout);
 	pid = fork();
+	if (pid > 0)
+		setpgid(pid, pid);
 	if (!pid) {
+		setpgid(0, 0);
 		for (;;)
 			if (one_oom(cg) != SIGKILL)
 				_exit(1);
@@ -467,10 +491,8 @@ static enum oom_test_status run_attach_detach(void *ctx)
 		usleep(50000);
 		after = cg_read_key(cg, "memory.events", "oom_kill");
 	}
-	if (oomer > 0) {
-		kill(oomer, SIGKILL);
-		waitpid(oomer, &status, 0);
-	}
+	if (oomer > 0)
+		status = stop_oomer(oomer);
 	policy__destroy(skel);
 	cg_destroy(cg);
 	free(cg);
