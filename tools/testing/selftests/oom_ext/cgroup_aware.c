@@ -720,24 +720,25 @@ static enum oom_test_status run_bad_input(void *ctx)
 	const char *const notbelow[] = { "-c", a, "--avoid", outside, NULL };
 	const char *const both[] = { "-c", t->dom, "--prefer", a, "--avoid", a, NULL };
 	const char *const noarg[] = { "-c", t->dom, "--group-kill", NULL };
-	enum oom_test_status st;
+	const struct {
+		const char *const *args;
+		const char *why;	/* in the one line on stderr */
+	} cases[] = {
+		{ missing, "No such file" },
+		{ notcg, "not a cgroup v2 directory" },
+		{ notbelow, "not below the attach cgroup" },
+		{ both, "also given to --prefer" },
+		{ noarg, "needs an argument" },
+	};
+	enum oom_test_status st = OOM_TEST_PASS;
+	unsigned int i;
 
 	cg_path(t, "A", a, sizeof(a));
 	cg_path(t, "B", outside, sizeof(outside));
 	OT_ASSERT(!mkdir(a, 0755) && !mkdir(outside, 0755), "mkdir: %s", strerror(errno));
-	st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", missing, 0, "No such file");
-	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notcg, 0,
-				       "not a cgroup v2 directory");
-	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", notbelow, 0,
-				       "not below the attach cgroup");
-	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", both, 0,
-				       "also given to --prefer");
-	if (!st)
-		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", noarg, 0,
-				       "needs an argument");
+	for (i = 0; i < ARRAY_SIZE(cases) && !st; i++)
+		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", cases[i].args, 0,
+				       cases[i].why);
 	if (st)
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
