@@ -13,7 +13,8 @@
 # (CLOCK_MONOTONIC, waited for with a pidfd).
 #   baseline  no policy: the same load, one run of TIMEOUT seconds
 #   policy    oom_psi_proactive --children react (its default trigger,
-#             --full 50ms/500ms), RUNS runs,
+#             unless PSI_ARGS gives others, e.g. PSI_ARGS='--full 25ms/250ms'),
+#             RUNS runs,
 #             each in a fresh child cgroup (so the cool-down of one run does
 #             not delay the next)
 # Prints each run and the median. Takes about 4 minutes under TCG.
@@ -22,7 +23,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
-	VM_MEM=${VM_MEM:-2G} exec "$top/tooling/vm.sh" "$tree" -- "$0" --in-vm
+	VM_MEM=${VM_MEM:-2G} exec "$top/tooling/vm.sh" "$tree" -- \
+		env RUNS="${RUNS:-7}" PSI_ARGS="${PSI_ARGS:-}" "$0" --in-vm
 fi
 
 RUNS=${RUNS:-7}
@@ -57,7 +59,8 @@ base_events=$(tr '\n' ' ' <$cg/base/memory.events)
 log "baseline: $base ($base_full; memory.events: $base_events)"
 rmdir $cg/base
 
-"$bin/oom_psi_proactive" -i 0 --children $cg >/tmp/bench-psi.out &
+# shellcheck disable=SC2086 # PSI_ARGS is a list of options
+"$bin/oom_psi_proactive" -i 0 ${PSI_ARGS:-} --children $cg >/tmp/bench-psi.out &
 loader=$!
 until grep -q "attached to" /tmp/bench-psi.out 2>/dev/null; do sleep 0.2; done
 : >/tmp/bench-psi-ms
@@ -81,5 +84,5 @@ if [ "$1" = killed ]; then
 else
 	echo "no policy:                        not killed within $2 s ($3 MiB allocated; memory.pressure $base_full)"
 fi
-echo "oom_psi_proactive full 50ms/500ms: median $(median </tmp/bench-psi-ms) ms over $killed of $RUNS runs" \
+echo "oom_psi_proactive ${PSI_ARGS:-(defaults)}: median $(median </tmp/bench-psi-ms) ms over $killed of $RUNS runs" \
      "(runs: $(sort -n /tmp/bench-psi-ms | tr '\n' ' '))"

@@ -32,6 +32,7 @@ enum {
 	OPT_CHILDREN = 0x100,
 	OPT_FULL,
 	OPT_SOME,
+	OPT_STALL,
 	OPT_COOLDOWN,
 	OPT_AVAIL,
 	OPT_SWAP,
@@ -44,6 +45,7 @@ static const struct option extra_opts[] = {
 	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
 	{ "avail", required_argument, NULL, OPT_AVAIL },
 	{ "swap", required_argument, NULL, OPT_SWAP },
+	{ "stall", required_argument, NULL, OPT_STALL },
 	{}
 };
 
@@ -62,8 +64,11 @@ static const char extra_help[] =
 "  --cooldown SECS      after declaring an OOM in a cgroup, leave it alone this\n"
 "                       long (default 10)\n"
 "  --avail PCT          whole machine: declare a system-wide OOM when available\n"
-"                       memory is under PCT of RAM (default 5)\n"
+"                       memory is under PCT of RAM (default 10)\n"
 "  --swap PCT           ... and free swap under PCT of swap (default 10)\n"
+"  --stall T/W|off      ... or, instead of the swap condition, the root's 'full'\n"
+"                       memory stall exceeds T per window W twice in a row\n"
+"                       (default 100ms/1s)\n"
 "A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
 "windows and it is stuck: more than 1/16 above its memory.high, or near its\n"
 "memory.max and refaulting its working set. The victim is chosen by the policy\n"
@@ -78,7 +83,8 @@ static struct target {
 static int nr_targets, nr_explicit;
 static __u32 full_t, full_w, some_t, some_w;
 static unsigned long cooldown_s = 10;
-static __u32 avail_permille = 50, swap_permille = 100;
+static __u32 avail_permille = 100, swap_permille = 100;
+static __u32 stall_t = 100000, stall_w = 1000000;
 static bool system_wide;
 static struct oom_psi_proactive *skel;
 
@@ -170,6 +176,12 @@ static int extra_opt(int opt, const char *arg)
 		return 0;
 	case OPT_SOME:
 		parse_spec("some", arg, &some_t, &some_w);
+		return 0;
+	case OPT_STALL:
+		if (!strcmp(arg, "off"))
+			stall_t = stall_w = 0;
+		else
+			parse_spec("stall", arg, &stall_t, &stall_w);
 		return 0;
 	case OPT_AVAIL:
 	case OPT_SWAP:
@@ -319,6 +331,9 @@ static void json_short(const struct oom_ext_psi_event *e)
 	oom_ext_json_num("avail_pct", avail_permille / 10.0);
 	oom_ext_json_num("swap_pct", swap_permille / 10.0);
 	oom_ext_json_num("after_sample_ms", (e->ts_ns - e->seen_ns) / 1e6);
+	oom_ext_json_bool("stalled", e->full);
+	if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
+		oom_ext_json_int("oom_kills", e->oom_kills);
 	if (e->err < 0)
 		oom_ext_json_str("error", strerror(-e->err));
 	oom_ext_json_end();
@@ -335,7 +350,11 @@ static int print_short(const struct oom_ext_psi_event *e)
 		return 0;
 	}
 
-	if (e->swap_total)
+	if (e->full)
+		snprintf(swap, sizeof(swap),
+			 "free swap %.1f MiB, the machine stalls (full %u ms per %u ms, twice)",
+			 e->swap_free * mib, stall_t / 1000, stall_w / 1000);
+	else if (e->swap_total)
 		snprintf(swap, sizeof(swap), "free swap %.1f MiB (%.1f%% < %.1f%%)",
 			 e->swap_free * mib, 100.0 * e->swap_free / e->swap_total,
 			 swap_permille / 10.0);
@@ -344,8 +363,11 @@ static int print_short(const struct oom_ext_psi_event *e)
 		     e->total ? 100.0 * e->available / e->total : 0, avail_permille / 10.0, swap);
 	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN)
 		printf("would declare a system-wide OOM [dry run]\n");
+	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP && e->oom_kills)
+		printf("still short after %llu OOM kill(s): killing does not end it; pausing for %lu s\n",
+		       (unsigned long long)e->oom_kills, cooldown_s);
 	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
-		printf("still short after %lu s of OOMs; pausing for %lu s\n",
+		printf("still short after %lu s with nothing killed; pausing for %lu s\n",
 		       cooldown_s, cooldown_s);
 	else if (e->err < 0)
 		printf("declaring a system-wide OOM failed: %s\n", strerror(-e->err));
@@ -509,6 +531,10 @@ int main(int argc, char **argv)
 	if (system_wide) {
 		skel->rodata->avail_permille = avail_permille;
 		skel->rodata->swap_permille = swap_permille;
+		skel->rodata->stall_threshold_us = stall_t;
+		skel->rodata->stall_window_us = stall_w;
+	} else {
+		bpf_program__set_autoload(skel->progs.count_victim, false);
 	}
 	OOM_EXT_LOAD(skel, oom_psi_proactive);
 	for (k = 0; k < (__u32)nr_targets; k++) {
@@ -525,6 +551,12 @@ int main(int argc, char **argv)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.targets), &k, &t, BPF_ANY);
 	}
 
+	/* The system-wide rule counts OOM victims: one per shortage. */
+	if (system_wide && !bpf_program__attach(skel->progs.count_victim)) {
+		oom_ext_err("cannot attach to the mark_victim tracepoint: %s", strerror(errno));
+		oom_psi_proactive__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
+	}
 	/* init() creates the triggers; its error is the attach's. */
 	link = bpf_map__attach_struct_ops(skel->maps.psi_ops);
 	if (!link) {
@@ -548,6 +580,10 @@ int main(int argc, char **argv)
 		if (system_wide) {
 			oom_ext_json_num("avail_pct", avail_permille / 10.0);
 			oom_ext_json_num("swap_pct", swap_permille / 10.0);
+			if (stall_w) {
+				oom_ext_json_num("stall_ms", stall_t / 1000.0);
+				oom_ext_json_num("stall_window_ms", stall_w / 1000.0);
+			}
 		}
 		oom_ext_json_end();
 	} else {
@@ -561,6 +597,8 @@ int main(int argc, char **argv)
 		if (system_wide)
 			printf("; system-wide: available memory < %.1f%%, free swap < %.1f%%",
 			       avail_permille / 10.0, swap_permille / 10.0);
+		if (system_wide && stall_w)
+			printf(" or full stall %u ms/%u ms", stall_t / 1000, stall_w / 1000);
 		printf("; Ctrl-C detaches\n");
 	}
 	ret = oom_ext_loop(link, skel->maps.events, print_event, print_stats, &opts);

@@ -133,13 +133,19 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
 static __noinline u32 xattr_flags(struct cgroup *cgrp)
 {
 	struct kernfs_iattrs *ia;
-	u32 uid = 0;
+	u32 uid;
 
 	if (!bpf_ksym_exists(bpf_cgroup_read_xattr))
 		return 0;
+	/* A cgroup that never had an attribute set has no iattrs at all. */
 	ia = BPF_CORE_READ(cgrp, kn, iattr);
-	if (ia)
-		uid = BPF_CORE_READ(ia, ia_uid.val);
+	if (!ia)
+		return 0;
+	/* Most carry no user.* xattr (kernfs counts them): skip the lookups. */
+	if (bpf_core_field_exists(ia->xattr_limits) &&
+	    !BPF_CORE_READ(ia, xattr_limits.nr_xattrs.counter))
+		return 0;
+	uid = BPF_CORE_READ(ia, ia_uid.val);
 	if (uid && uid != xattr_owner)
 		return 0;
 	if (xattr_true(cgrp, "user.oomd_omit"))

@@ -25,30 +25,36 @@
  * is declared.
  *
  * A system-wide shortage is a different matter: watching the root cgroup
- * means this rule, and no triggers there. PSI at the root confirms late or
- * never: the squeeze is bursty, spread over many tasks, and "full" needs
- * every task stalled at once; by the time it holds, the machine thrashes.
- * What the kernel knows early is its own estimate of available memory
- * (MemAvailable). A bpf_timer samples it with bpf_oom_get_meminfo(), more
- * often the closer it is to the threshold: every 2 ms per permille of RAM
- * left above it, between 10 ms and 1 s, so a shortage is seen within one
- * sample as long as memory fills slower than half the RAM per second. When
- * available memory is under --avail and free swap under --swap (or there
- * is no swap), as earlyoom's rule says, the timer calls
- * bpf_out_of_memory_async(): the timer runs in softirq context and cannot
- * sleep, so the kernel declares the system-wide OOM from its own workqueue,
- * as it does for sysrq-f, within milliseconds. While the condition holds
- * the timer asks again every 10 ms: a victim that is still exiting holds
- * the next OOM off in the kernel, so no second task dies for one shortage,
- * and if the first victim was too small the next request kills again. If
- * the condition outlives --cooldown the rule backs off and says so (nothing
- * killable, or the shortage is not ours to fix).
+ * means this rule, not the cgroup one. PSI at the root alone confirms
+ * late or never: the squeeze is bursty, spread over many tasks, and
+ * "full" needs every task stalled at once; by the time it holds, the
+ * machine thrashes. What the kernel knows early is its own estimate of
+ * available memory (MemAvailable). A bpf_timer samples it with
+ * bpf_oom_get_meminfo(), more often the closer it is to the threshold:
+ * every 2 ms per permille of RAM left above it, between 10 ms and 1 s, so
+ * a shortage is seen within one sample as long as memory fills slower
+ * than half the RAM per second. The rule holds when available memory is
+ * under --avail and either free swap is under --swap (or there is no
+ * swap), earlyoom's rule and thresholds, or the root's "full" memory
+ * stall crossed --stall in two consecutive windows (a PSI trigger on the
+ * root): with swap on zram, free swap runs low only after the machine has
+ * thrashed for seconds. Then the timer calls bpf_out_of_memory_async():
+ * it runs in softirq context and cannot sleep, so the kernel declares the
+ * system-wide OOM from its own workqueue, as it does for sysrq-f, within
+ * milliseconds. One victim per shortage: a tracepoint program counts the
+ * victims the kernel marks, and once one has been marked no more is asked
+ * for. If the shortage outlasts that victim by a second, or lasts
+ * --cooldown with nothing killed, killing is not what ends it (tmpfs,
+ * protected tasks, kernel memory) and the rule pauses for --cooldown and
+ * says so, rather than kill one task after another while allocations
+ * still succeed. The kernel's own OOM killer still acts when one fails.
  *
  * It demonstrates bpf_psi_ops: creating triggers in init() and in
  * handle_cgroup_online(), why the handlers are sleepable (struct_ops.s),
  * and that triggers need no cleanup: the kernel drops them with their
  * cgroup and on detach. And a bpf_timer that samples the kernel's memory
- * counters and declares an OOM without sleeping.
+ * counters and declares an OOM without sleeping, kicked early by a PSI
+ * event, and a tp_btf program that tells it what the kernel killed.
  */
 #include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
@@ -66,6 +72,8 @@ const volatile u32 some_threshold_us, some_window_us;	/* 0: no some trigger */
 const volatile u32 nr_targets;
 /* The system-wide rule, in permille of RAM and of swap; 0: off. */
 const volatile u32 avail_permille, swap_permille;
+/* ... and its stall half: the root's "full" memory stall; 0: off. */
+const volatile u32 stall_threshold_us, stall_window_us;
 
 /* What the loader asks for: cgroup ids and what to do with each. */
 struct {
@@ -111,8 +119,22 @@ struct headroom {
 	struct bpf_timer timer;
 	struct bpf_oom_meminfo seen;	/* the sample that first saw the shortage */
 	u64 seen_ns;			/* 0: no shortage now */
+	u64 victims_at_start;		/* nr_victims when it was first seen */
+	u64 victim_ns;			/* when a victim was first seen in it; 0: none */
 	u64 quiet_until_ns;		/* backing off: dry run, or it lasted */
+	u64 stall_until_ns;		/* the root's stall was confirmed: until */
+	u32 stalled;			/* the stall half held, not the swap half */
 };
+
+/*
+ * How long a shortage may outlast the first OOM victim marked during it
+ * before the rule concludes that killing does not end it. A victim of a
+ * few GiB releases its memory well within this, also under emulation.
+ */
+#define SHORT_SETTLE_NS		(1000 * NSEC_PER_MSEC)
+
+/* OOM victims marked since load, by any OOM: see count_victim(). */
+u64 nr_victims;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -168,12 +190,31 @@ static void report_short(struct headroom *h, u32 action, int err)
 	e->swap_total = h->seen.swap_total;
 	e->swap_free = h->seen.swap_free;
 	e->seen_ns = h->seen_ns;
+	e->oom_kills = nr_victims - h->victims_at_start;
+	e->full = h->stalled;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* Stop asking for the rest of --cooldown. */
+static void headroom_give_up(struct headroom *h, u64 now)
+{
+	report_short(h, OOM_EXT_PSI_SHORT_GAVE_UP, 0);
+	h->quiet_until_ns = now + cooldown_ns;
+	h->seen_ns = 0;
 }
 
 /*
  * A shortage is seen: ask the kernel for a system-wide OOM. Reported once
  * per shortage; the requests that follow while it lasts are only counted.
+ *
+ * One victim per shortage. Once an OOM victim has been marked (by our
+ * request or any other OOM), no more is asked for; if the shortage then
+ * outlasts SHORT_SETTLE_NS, killing is not what ends it (memory held by
+ * tmpfs, by protected tasks, by the kernel) and the rule stands back for
+ * --cooldown, as it does when the kernel finds nothing to kill for that
+ * long. Asking on would kill one innocent task after another while every
+ * allocation still succeeds. The kernel's own OOM killer still acts on an
+ * allocation that fails.
  */
 static void headroom_short(struct headroom *h, struct bpf_oom_meminfo *mi, u64 now)
 {
@@ -183,6 +224,9 @@ static void headroom_short(struct headroom *h, struct bpf_oom_meminfo *mi, u64 n
 	if (first) {
 		h->seen = *mi;
 		h->seen_ns = now;
+		h->victims_at_start = nr_victims;
+		h->victim_ns = 0;
+		h->stalled = mi->swap_free > mi->swap_total * swap_permille / 1000;
 	}
 	if (dry_run) {
 		__sync_fetch_and_add(&stats.declared, 1);
@@ -190,11 +234,16 @@ static void headroom_short(struct headroom *h, struct bpf_oom_meminfo *mi, u64 n
 		h->quiet_until_ns = now + cooldown_ns;
 		return;
 	}
+	if (!h->victim_ns && nr_victims != h->victims_at_start)
+		h->victim_ns = now;
+	if (h->victim_ns) {
+		if (now - h->victim_ns > SHORT_SETTLE_NS)
+			headroom_give_up(h, now);
+		return;
+	}
 	if (now - h->seen_ns > cooldown_ns) {
-		/* Kills did not end it: nothing killable, or not for us. */
-		report_short(h, OOM_EXT_PSI_SHORT_GAVE_UP, 0);
-		h->quiet_until_ns = now + cooldown_ns;
-		h->seen_ns = 0;
+		/* Nothing was killable for that long. */
+		headroom_give_up(h, now);
 		return;
 	}
 	ret = bpf_out_of_memory_async(0);
@@ -213,12 +262,14 @@ static int headroom_sample(void *map, int *key, void *value)
 	u64 mem_min, swap_min, room, next_ms, now = bpf_ktime_get_ns();
 	struct headroom *h = value;
 	struct bpf_oom_meminfo mi;
+	bool stalled;
 
 	__sync_fetch_and_add(&stats.samples, 1);
 	bpf_oom_get_meminfo(&mi);
 	mem_min = mi.total * avail_permille / 1000;
 	swap_min = mi.swap_total * swap_permille / 1000;
-	if (mi.available < mem_min && mi.swap_free <= swap_min) {
+	stalled = now < h->stall_until_ns;
+	if (mi.available < mem_min && (mi.swap_free <= swap_min || stalled)) {
 		if (now >= h->quiet_until_ns)
 			headroom_short(h, &mi, now);
 		next_ms = 10;
@@ -253,6 +304,14 @@ static int headroom_start(void)
 	return err;
 }
 
+/* Every OOM victim, global or memcg, ours or not, passes mark_oom_victim(). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(count_victim, struct task_struct *task, uid_t uid)
+{
+	__sync_fetch_and_add(&nr_victims, 1);
+	return 0;
+}
+
 /* Put the configured triggers on @cgid and start tracking it. */
 static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 {
@@ -261,22 +320,28 @@ static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 
 	if (bpf_map_lookup_elem(&watched, &cgid))
 		return 0;	/* both -c and --children name it */
-	/* The root has the system-wide rule instead of triggers. */
-	if (cgid == OOM_EXT_ROOT_CGID)
-		goto watching;
-	if (full_window_us)
-		err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
-					     full_threshold_us, full_window_us);
-	if (!err && some_window_us)
-		err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM,
-					     some_threshold_us, some_window_us);
+	if (cgid == OOM_EXT_ROOT_CGID) {
+		/* The system-wide rule, with its stall trigger: see root_stall(). */
+		if (stall_window_us)
+			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
+						     stall_threshold_us, stall_window_us);
+		/* Booted with psi=0: the memory half of the rule still works. */
+		if (err == -EOPNOTSUPP)
+			err = 0;
+	} else {
+		if (full_window_us)
+			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
+						     full_threshold_us, full_window_us);
+		if (!err && some_window_us)
+			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM,
+						     some_threshold_us, some_window_us);
+	}
 	if (err) {
 		/* A cgroup removed meanwhile is not an error. */
 		if (err != -ENOENT && err != -ENODEV)
 			report(cgid, OOM_EXT_PSI_ERROR, err, 0, 0, 0, 0, explicit);
 		return err;
 	}
-watching:
 	bpf_map_update_elem(&watched, &cgid, &w, BPF_ANY);
 	__sync_fetch_and_add(&stats.watched, 1);
 	report(cgid, OOM_EXT_PSI_WATCHING, 0, 0, 0, 0, 0, explicit);
@@ -382,6 +447,32 @@ static bool stuck(struct mem_cgroup *memcg, struct watched *w)
 	return delta >= (u64)usage / 16;
 }
 
+/*
+ * The root's "full" trigger: the whole machine stalls on memory. Confirmed
+ * as a cgroup's is (two consecutive windows), it stands in for the swap
+ * half of the system-wide rule for two windows, and the timer samples at
+ * once: with swap on zram, free swap runs low only after the machine has
+ * thrashed for seconds, while available memory is short from the start.
+ */
+static void root_stall(struct watched *w, u64 now, u64 window_ns)
+{
+	struct headroom *h;
+	u32 key = 0;
+	bool confirmed;
+
+	confirmed = w->last_event_ns && now - w->last_event_ns <= 2 * window_ns;
+	w->last_event_ns = now;
+	if (!confirmed) {
+		__sync_fetch_and_add(&stats.unconfirmed, 1);
+		return;
+	}
+	h = bpf_map_lookup_elem(&headroom, &key);
+	if (!h)
+		return;
+	h->stall_until_ns = now + 2 * window_ns;
+	bpf_timer_start(&h->timer, 0, 0);
+}
+
 SEC("struct_ops.s/handle_psi_event")
 void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigger)
 {
@@ -396,6 +487,10 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 	w = bpf_map_lookup_elem(&watched, &cgid);
 	if (!w)
 		return;
+	if (cgid == OOM_EXT_ROOT_CGID) {
+		root_stall(w, now, window_ns);
+		return;
+	}
 
 	if (now < w->cooldown_until_ns) {
 		__sync_fetch_and_add(&stats.cooling, 1);

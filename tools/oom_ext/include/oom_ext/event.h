@@ -102,13 +102,15 @@ enum oom_ext_psi_action {
 	OOM_EXT_PSI_ERROR,	/* a kfunc failed: err */
 	OOM_EXT_PSI_SHORT,	/* system-wide shortage: OOM queued, err */
 	OOM_EXT_PSI_SHORT_DRY_RUN, /* would have declared one */
-	OOM_EXT_PSI_SHORT_GAVE_UP, /* the shortage outlived --cooldown */
+	OOM_EXT_PSI_SHORT_GAVE_UP, /* outlived a victim, or --cooldown: pausing */
 };
 
 struct oom_ext_psi_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 cgid;
-	__u64 oom_kills;	/* the cgroup's memory.events oom_kill, after */
+	__u64 oom_kills;	/* the cgroup's memory.events oom_kill, after; for the
+				 * system-wide rule (cgid 1), OOM victims during the
+				 * shortage */
 	__u64 stall_us;		/* DECLARED/DRY_RUN: the trigger's threshold */
 	__u64 window_us;
 	__u64 remaining_ms;	/* COOLING: cool-down left */

@@ -336,6 +336,72 @@ static struct oom_test squeeze = {
 
 REGISTER_OOM_TEST(&squeeze)
 
+/*
+ * A shortage that killing does not end: the threshold is set 64 MiB above
+ * what is available, so the rule holds from the start and no kill frees
+ * enough. The kernel kills one of two tasks at oom_score_adj 1000, whose
+ * 16 MiB do not help; the rule then stands back ("killing does not end
+ * it") instead of killing one task after another while every allocation
+ * still succeeds. The other task lives.
+ */
+static enum oom_test_status run_short_one_victim(void *ctx)
+{
+	struct ot_hog small = { .mib = 16, .adj = 1000 };
+	long long kills = proc_key("/proc/vmstat", "oom_kill"), total, avail;
+	char line[512], report[512], pct[16];
+	struct glob *t = ctx;
+	int kmsg, found, victim, i;
+
+	OT_ASSERT(!ot_child_spawn_hog(&t->task[1], t->cg[1], &small) &&
+		  !ot_child_spawn_hog(&t->task[2], t->cg[2], &small), "the tasks did not start");
+	total = proc_key("/proc/meminfo", "MemTotal");
+	avail = proc_key("/proc/meminfo", "MemAvailable");
+	snprintf(pct, sizeof(pct), "%.1f", (avail + 65536) * 100.0 / total);
+	{
+		const char *const args[] = { "-i", "0", "-c", CG_MNT, "--avail", pct,
+					     "--stall", "off", "--cooldown", "30", NULL };
+		enum oom_test_status st = ot_loader_start(&t->psi, "oom_psi_proactive", args, 0);
+
+		kmsg = kmsg_open();
+		if (!st)
+			st = ot_loader_attached(&t->psi);
+		if (st) {
+			close(kmsg);
+			return st;
+		}
+	}
+	OT_ASSERT(ot_proc_read_until(t->psi.out, "system-wide OOM declared", line, sizeof(line),
+				     OT_TIMEOUT_MS), "no system-wide OOM declared at --avail %s", pct);
+	ot_info("%s", line);
+	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	close(kmsg);
+	OT_ASSERT(found, "no OOM kill in the kernel's log");
+	victim = strstr(report, "Killed process ") ? atoi(strstr(report, "Killed process ") + 15) : 0;
+	i = victim == t->task[1].pid ? 1 : 2;
+	OT_ASSERT(victim == t->task[i].pid, "the kernel killed pid %d, not one of ours", victim);
+	OT_ASSERT(ot_child_wait_death(&t->task[i], OT_TIMEOUT_MS) == SIGKILL,
+		  "pid %d was not SIGKILLed", victim);
+	OT_ASSERT(ot_proc_read_until(t->psi.out, "killing does not end it", line, sizeof(line),
+				     OT_TIMEOUT_MS), "the rule did not stand back");
+	ot_info("%s", line);
+	OT_ASSERT(strstr(line, "after 1 OOM kill"), "expected one kill");
+	OT_ASSERT(ot_child_alive(&t->task[3 - i]), "the second task was killed too");
+	OT_ASSERT(proc_key("/proc/vmstat", "oom_kill") == kills + 1,
+		  "oom_kill went from %lld to %lld", kills, proc_key("/proc/vmstat", "oom_kill"));
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test short_one_victim = {
+	.name = "global_short_one_victim",
+	.description =
+		"a system-wide shortage that a kill does not end: oom_psi_proactive declares one OOM, sees its victim die without relief and stands back; the second candidate lives",
+	.setup = setup_glob,
+	.run = run_short_one_victim,
+	.cleanup = cleanup_glob,
+};
+
+REGISTER_OOM_TEST(&short_one_victim)
+
 /* No kill anywhere, and neither loader decided anything. */
 static enum oom_test_status assert_no_kill(struct glob *t, long long kills)
 {
