@@ -464,6 +464,8 @@ static enum oom_test_status run_bad_input(void *ctx)
 		{ { "-c", CG_TEST_ROOT, "--some", "100ms/20s", NULL }, "at most 10s" },
 		{ { "-c", CG_TEST_ROOT, "--full", "lots", NULL }, "expected STALL/WINDOW" },
 		{ { "-c", CG_TEST_ROOT, "--cooldown", "-1", NULL }, "not a number of seconds" },
+		{ { "-c", CG_MNT, "--stall", "on", NULL }, "--stall on: expected STALL/WINDOW" },
+		{ { "-c", CG_MNT, "--stall", "2s/1s", NULL }, "--stall 2s/1s: the stall time" },
 		{ { "-c", CG_TEST_ROOT, "-c", CG_TEST_ROOT, NULL }, "given twice" },
 		{ { "-c", CG_TEST_ROOT, "--bogus", NULL }, "unknown option" },
 	};
