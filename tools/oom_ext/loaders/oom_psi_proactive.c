@@ -364,10 +364,10 @@ static int print_short(const struct oom_ext_psi_event *e)
 	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN)
 		printf("would declare a system-wide OOM [dry run]\n");
 	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP && e->oom_kills)
-		printf("still short after %llu OOM kill(s): killing does not end it; pausing for %lu s\n",
+		printf("still short after %llu kill(s): killing does not end it; pausing %lu s\n",
 		       (unsigned long long)e->oom_kills, cooldown_s);
 	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
-		printf("still short after %lu s with nothing killed; pausing for %lu s\n",
+		printf("still short after %lu s with nothing killed; pausing %lu s\n",
 		       cooldown_s, cooldown_s);
 	else if (e->err < 0)
 		printf("declaring a system-wide OOM failed: %s\n", strerror(-e->err));

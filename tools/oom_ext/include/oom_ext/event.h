@@ -108,9 +108,11 @@ enum oom_ext_psi_action {
 struct oom_ext_psi_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 cgid;
-	__u64 oom_kills;	/* the cgroup's memory.events oom_kill, after; for the
-				 * system-wide rule (cgid 1), OOM victims during the
-				 * shortage */
+	/*
+	 * The cgroup's memory.events oom_kill, after; for the system-wide
+	 * rule (cgid 1), the OOM victims marked during the shortage.
+	 */
+	__u64 oom_kills;
 	__u64 stall_us;		/* DECLARED/DRY_RUN: the trigger's threshold */
 	__u64 window_us;
 	__u64 remaining_ms;	/* COOLING: cool-down left */
