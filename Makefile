@@ -24,7 +24,7 @@ help:
 	@echo "  test       selftests, then run them in a VM; ends with 'N passed, N failed'"
 	@echo "             (T=FILTER runs only tests whose name contains FILTER)"
 	@echo "  test-debug the same tests on a lockdep + KASAN + kmemleak kernel (DEBUG_TREE);"
-	@echo "             any report fails the run (cold: about 25 min, then about 10 min)"
+	@echo "             any report fails the run (about 25 min; its first build 15 to 36 min)"
 	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 11 min)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
