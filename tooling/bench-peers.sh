@@ -16,8 +16,8 @@
 # scenario's cgroup kills its largest child), cgroup_aware
 # (oom_cgroup_aware system-wide), psi (oom_psi_proactive: the root for
 # the system-wide rule plus the children of the scenario's cgroup), both;
-# and, only when named in HANDLERS, psi10 (psi with --avail 10, earlyoom's
-# threshold).
+# and, only when named in HANDLERS, psi5 (psi with --avail 5, its default
+# before a06b63c).
 #
 # Scenarios (tooling/bench/squeeze.c runs each load; the VM has 2 GiB):
 #   global       tenants t1 (500 MiB) and t2 (250 MiB), a culprit growing by
@@ -194,8 +194,8 @@ wait_attached() {
 rule_args() {
 	case $1 in
 	earlyoom) echo "-a 10:10" ;;	# its defaults: -m 10 -s 10
-	psi|both) echo "-a 5:10" ;;	# oom_psi_proactive --avail 5 --swap 10
-	psi10) echo "-a 10:10" ;;	# the same at earlyoom's threshold
+	psi|both) echo "-a 10:10" ;;	# oom_psi_proactive --avail 10 --swap 10
+	psi5) echo "-a 5:10" ;;		# the same at its earlier --avail 5
 	esac
 }
 
@@ -220,9 +220,9 @@ start_handler() {
 	esac
 	: >$res/psi.out
 	case $h in
-	psi|both|psi10)
+	psi|both|psi5)
 		"$bin/oom_psi_proactive" -i 0 -c /sys/fs/cgroup --children "$(psi_parent "$s")" \
-			$([ "$h" = psi10 ] && echo --avail 10) >$res/psi.out 2>&1 & pids+=($!)
+			$([ "$h" = psi5 ] && echo --avail 5) >$res/psi.out 2>&1 & pids+=($!)
 		wait_attached $res/psi.out ;;
 	esac
 	sleep 1	# the daemons' first poll

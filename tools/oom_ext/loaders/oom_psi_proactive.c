@@ -178,10 +178,12 @@ static int extra_opt(int opt, const char *arg)
 		parse_spec("some", arg, &some_t, &some_w);
 		return 0;
 	case OPT_STALL:
-		if (!strcmp(arg, "off"))
-			stall_t = stall_w = 0;
-		else
+		if (!strcmp(arg, "off")) {
+			stall_t = 0;
+			stall_w = 0;
+		} else {
 			parse_spec("stall", arg, &stall_t, &stall_w);
+		}
 		return 0;
 	case OPT_AVAIL:
 	case OPT_SWAP:
