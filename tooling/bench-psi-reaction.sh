@@ -73,6 +73,8 @@ done
 kill -INT $loader
 wait $loader || true
 grep -m1 "declared an OOM" /tmp/bench-psi.out >&2 || true
+# Its counters: events that did not confirm, or found the memcg progressing.
+grep "watching [0-9]*, events" /tmp/bench-psi.out | tail -n1 >&2 || true
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "none" }'; }
 killed=$(wc -l </tmp/bench-psi-ms)

@@ -123,22 +123,29 @@ static long long dying_after(const char *parent, int ms)
 
 /*
  * Charge a page from NR_CYCLE fresh memcgs on every CPU: each per-CPU
- * charge cache (memcg_stock, a few slots) then evicts every memcg it held.
+ * charge cache (memcg_stock, 7 slots) then evicts every memcg it held.
+ * All of them stay alive until every CPU has charged in each: removing
+ * one drains its slot, and the next memcg would take that empty slot
+ * instead of evicting an old one.
  */
 #define NR_CYCLE	16
 static void cycle_charge_caches(void)
 {
 	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu, k, status;
-	char rel[32];
+	char *cg[NR_CYCLE] = {}, rel[32];
 
 	for (k = 0; k < NR_CYCLE; k++) {
-		char *cg;
-
 		snprintf(rel, sizeof(rel), "cycle%d", k);
-		cg = cg_create(rel);
-		for (cpu = 0; cg && cpu < ncpu; cpu++) {
+		cg[k] = cg_create(rel);
+		if (!cg[k])
+			ot_info("cannot create %s: %s", rel, strerror(errno));
+	}
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		for (k = 0; k < NR_CYCLE; k++) {
 			pid_t pid;
 
+			if (!cg[k])
+				continue;
 			fflush(stdout);
 			pid = fork();
 			if (!pid) {
@@ -148,18 +155,22 @@ static void cycle_charge_caches(void)
 				CPU_ZERO(&one);
 				CPU_SET(cpu, &one);
 				if (sched_setaffinity(0, sizeof(one), &one) ||
-				    cg_write(cg, "cgroup.procs", "%d", getpid()))
+				    cg_write(cg[k], "cgroup.procs", "%d", getpid()))
 					_exit(1);
 				mem = malloc(1 << 20);
 				if (mem)
 					memset(mem, 1, 1 << 20);
 				_exit(0);
 			}
-			if (pid > 0)
-				waitpid(pid, &status, 0);
+			if (pid > 0 && waitpid(pid, &status, 0) == pid &&
+			    (!WIFEXITED(status) || WEXITSTATUS(status)))
+				ot_info("cannot charge in %s on CPU %d", cg[k], cpu);
 		}
-		cg_destroy(cg);
-		free(cg);
+	}
+	for (k = 0; k < NR_CYCLE; k++) {
+		if (cg[k])
+			cg_destroy(cg[k]);
+		free(cg[k]);
 	}
 }
 
