@@ -70,7 +70,7 @@ static const char extra_help[] =
 "                       memory stall exceeds T per window W twice in a row\n"
 "                       (default 100ms/1s)\n"
 "A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
-"windows and it is stuck: more than 1/16 above its memory.high, or near its\n"
+"windows and it is stuck: more than 1/32 above its memory.high, or near its\n"
 "memory.max and refaulting its working set. The victim is chosen by the policy\n"
 "attached there or above (oom_cgroup_aware), else by the kernel.\n";
 

@@ -13,7 +13,7 @@
  * An incident is acted upon when the pressure holds: the trigger fired
  * again within two windows of its previous event, i.e. the threshold was
  * crossed in two consecutive windows; and when the memcg is stuck rather
- * than slowed: more than 1/16 above its memory.high, or near its
+ * than slowed: more than 1/32 above its memory.high, or near its
  * memory.max and refaulting its working set (see stuck()). Then
  * bpf_out_of_memory()
  * declares an
@@ -416,7 +416,7 @@ void BPF_PROG(psi_cgroup_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
  * zram, streaming through its page cache) from one that cannot go on.
  * With a memory.high, reclaim holds a job that progresses at its limit,
  * while one whose memory cannot be reclaimed stays above it, throttled: it
- * is stuck while its usage is more than 1/16 above memory.high. Without
+ * is stuck while its usage is more than 1/32 above memory.high. Without
  * one, a memcg near its memory.max is thrashing when what reclaim evicts
  * is needed again: stuck if, since the previous event, pages of its working
  * set came back (the kernel's workingset "activate" refaults) amounting to
@@ -435,7 +435,7 @@ static bool stuck(struct mem_cgroup *memcg, struct watched *w)
 	if (usage <= 0)
 		return false;
 	if (high < max)
-		return (unsigned long)usage > high + high / 16;
+		return (unsigned long)usage > high + high / 32;
 	bpf_oom_get_meminfo(&mi);
 	if (max >= mi.total || (unsigned long)usage + max / 16 < max)
 		return false;
