@@ -27,7 +27,7 @@ help:
 	@echo "             any report fails the run (about 25 min; its first build 15 to 36 min)"
 	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 11 min)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
-	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~10 min)"
+	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~8 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
 	@echo "  bench-peers every handler (kernel, earlyoom, nohang, oomd, ours) on the same loads;"
 	@echo "             RUNS=5 runs each (VM, ~40 min)"
