@@ -40,9 +40,9 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-7}
-case $RUNS in
-''|*[!0-9]*|0) echo "bench: RUNS must be a positive number, not '$RUNS'" >&2; exit 2 ;;
-esac
+# shellcheck source=tooling/bench-args.sh
+. "$top/tooling/bench-args.sh"
+bench_count bench RUNS "$RUNS"
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
 	VM_MEM=${VM_MEM:-4G} exec "$top/tooling/vm.sh" "$tree" -- \

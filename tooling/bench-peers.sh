@@ -49,7 +49,18 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+all_scenarios="global global_zram memcg_low split high_thrash benign_cache benign_zram"
+all_handlers="kernel earlyoom nohang oomd cgroup_aware psi both"
+RUNS=${RUNS:-5}
+SCENARIOS=${SCENARIOS:-$all_scenarios}
+HANDLERS=${HANDLERS:-$all_handlers}
 CONSOLE_LOGLEVEL=${CONSOLE_LOGLEVEL:-4}
+# shellcheck source=tooling/bench-args.sh
+. "$top/tooling/bench-args.sh"
+bench_count bench-peers RUNS "$RUNS"
+[ -z "${GLOBAL_RUNS:-}" ] || bench_count bench-peers GLOBAL_RUNS "$GLOBAL_RUNS"
+bench_names bench-peers SCENARIOS "$SCENARIOS" "$all_scenarios"
+bench_names bench-peers HANDLERS "$HANDLERS" "$all_handlers psi5"
 case $CONSOLE_LOGLEVEL in
 [1-8]) ;;
 *) echo "bench-peers: CONSOLE_LOGLEVEL must be 1 to 8, not '$CONSOLE_LOGLEVEL'" >&2; exit 2 ;;
@@ -57,14 +68,11 @@ esac
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
 	VM_MEM=${VM_MEM:-2G} VM_TIMEOUT=${VM_TIMEOUT:-7200} \
-		exec "$top/tooling/vm.sh" "$tree" -- env RUNS="${RUNS:-5}" GLOBAL_RUNS="${GLOBAL_RUNS:-}" \
-		SCENARIOS="${SCENARIOS:-}" HANDLERS="${HANDLERS:-}" \
+		exec "$top/tooling/vm.sh" "$tree" -- env RUNS="$RUNS" GLOBAL_RUNS="${GLOBAL_RUNS:-}" \
+		SCENARIOS="$SCENARIOS" HANDLERS="$HANDLERS" \
 		CONSOLE_LOGLEVEL="$CONSOLE_LOGLEVEL" "$0" --in-vm
 fi
 
-RUNS=${RUNS:-5}
-SCENARIOS=${SCENARIOS:-global global_zram memcg_low split high_thrash benign_cache benign_zram}
-HANDLERS=${HANDLERS:-kernel earlyoom nohang oomd cgroup_aware psi both}
 bin=$top/out/linux/tools/oom_ext/build/bin
 cg=/sys/fs/cgroup/bench
 res=/tmp/bench-peers

@@ -21,13 +21,16 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-7}
+# shellcheck source=tooling/bench-args.sh
+. "$top/tooling/bench-args.sh"
+bench_count bench-psi RUNS "$RUNS"
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
 	VM_MEM=${VM_MEM:-2G} exec "$top/tooling/vm.sh" "$tree" -- \
-		env RUNS="${RUNS:-7}" PSI_ARGS="${PSI_ARGS:-}" "$0" --in-vm
+		env RUNS="$RUNS" PSI_ARGS="${PSI_ARGS:-}" "$0" --in-vm
 fi
 
-RUNS=${RUNS:-7}
 TIMEOUT=${TIMEOUT:-60}
 bin=$top/out/linux/tools/oom_ext/build/bin
 cg=/sys/fs/cgroup/react

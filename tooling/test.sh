@@ -7,6 +7,8 @@
 # did not come back with the runner's status.
 #
 #   tooling/test.sh TREE_DIR [FILTER]
+#
+# FILTER "host" runs only the checks that need no VM (the last block).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,9 +22,13 @@ args=()
 [ -n "$filter" ] && args=(-t "$filter")
 start=$(date +%s)
 check=("$top/tooling/guest-check.sh")
-"$top/tooling/vm.sh" "$tree" -- env OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" \
-	OOM_EXT_STRESS_N="${OOM_EXT_STRESS_N:-}" "${check[@]}" "$runner" "${args[@]}" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+rc=0
+if [ "$filter" != host ]; then
+	"$top/tooling/vm.sh" "$tree" -- env OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" \
+		OOM_EXT_STRESS_N="${OOM_EXT_STRESS_N:-}" "${check[@]}" "$runner" "${args[@]}" \
+		2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+fi
 # The nosubsys tests need a boot without the memory and pressure
 # controllers; in the boot above they skip.
 if [ -z "$filter" ] || [ "$filter" = nosubsys ]; then
@@ -35,19 +41,24 @@ if [ -z "$filter" ] || [ "$filter" = nosubsys ]; then
 fi
 
 # On the host, each a test of its own in the count: the systemd units that
-# `make install` writes, as systemd reads them; make new's refusals.
-if [ -z "$filter" ] || [ "$filter" = install ]; then
-	echo "1..2" >>"$log"
+# `make install` writes, as systemd reads them; make new's refusals; the
+# benchmarks' refusals of bad settings.
+host_check() { # name command...
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@" 2>&1 | sed 's/^/# /' | tee -a "$log" && [ "${PIPESTATUS[0]}" = 0 ]; then
+		echo "ok $n $name" | tee -a "$log"
+	else
+		echo "not ok $n $name" | tee -a "$log"
+	fi
+}
+if [ -z "$filter" ] || [ "$filter" = host ]; then
+	echo "1..3" >>"$log"
 	n=0
-	for check in check-install:install_units_verify check-new:template_new_refusals; do
-		n=$((n + 1))
-		if make -C "$tree/tools/oom_ext" -s "${check%%:*}" 2>&1 | sed 's/^/# /' | tee -a "$log" &&
-		   [ "${PIPESTATUS[0]}" = 0 ]; then
-			echo "ok $n ${check#*:}" | tee -a "$log"
-		else
-			echo "not ok $n ${check#*:}" | tee -a "$log"
-		fi
-	done
+	host_check install_units_verify make -C "$tree/tools/oom_ext" -s check-install
+	host_check template_new_refusals make -C "$tree/tools/oom_ext" -s check-new
+	host_check bench_input_refusals "$top/tooling/check-bench-args.sh"
 fi
 
 planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | awk '{n += $1} END {if (NR) print n}')
