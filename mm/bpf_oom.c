@@ -25,8 +25,10 @@
  * - Handlers run in the allocating task with oom_lock held, between
  *   pagefault_disable() and pagefault_enable(): a page fault there could
  *   charge memory, enter the OOM path again and wait for oom_lock forever.
- *   Helpers that fault on user memory are not offered (bpf_oom_func_proto());
- *   kfuncs that copy from user memory get -EFAULT instead of faulting.
+ *   Helpers that fault on user memory are not offered (bpf_oom_func_proto()),
+ *   and of the sleepable kfuncs only those on an allowlist are
+ *   (bpf_oom_filter_kfunc()): pagefault_disable() does not stop
+ *   get_user_pages() from faulting, nor a kfunc from taking a mutex.
  * - Memcg offline (rmdir) clears memcg->bpf_oom under bpf_oom_mutex and hands
  *   the detach of the link to a work item. It must not detach inline: the
  *   offline callback runs under cgroup_mutex, and the link detach takes the
@@ -34,6 +36,10 @@
  *   taking cgroup_mutex. The work item owns a link reference and never looks
  *   at the attachment, which unreg() may free at any time; so offline and
  *   unreg() can race in any order without a double detach or a stale pointer.
+ * - A handler call that runs longer than vm.bpf_oom_handler_timeout_ms
+ *   ejects its policy: dispatch skips it from then on, and the link is
+ *   detached by the same work item (bpf_oom_take_hup() hands it out once,
+ *   to whichever of offline and ejection comes first).
  */
 #include <linux/bpf.h>
 #include <linux/bpf_oom.h>
@@ -45,12 +51,14 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/oom.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/swap.h>
+#include <linux/sysctl.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
@@ -63,28 +71,90 @@ struct bpf_oom_hup {
 };
 
 struct bpf_oom {
-	struct bpf_oom_ops *ops;
+	struct bpf_oom_ops __rcu *ops;	/* replaced by update() */
 	struct bpf_link *link;
 	struct cgroup *cgrp;		/* the link's reference */
 	struct mem_cgroup *memcg;	/* css reference held until unreg() */
 	struct bpf_oom_hup *hup;	/* preallocated; NULL once handed over */
 	struct list_head node;		/* on bpf_oom_list */
+	int ejected;			/* ran over its time: dispatch skips it */
 	atomic64_t calls;
 	atomic64_t handled;
 	atomic64_t false_claims;
 	atomic64_t kills;
-	/* oom_lock: since when an exiting, reaped victim holds the domain */
-	unsigned long exit_wait_since;
-	char name[BPF_OOM_NAME_MAX_LEN];
 };
 
 /* How long an exiting victim with MMF_OOM_SKIP may hold up a domain. */
 #define BPF_OOM_EXIT_GRACE	HZ
 
+/*
+ * vm.bpf_oom_handler_timeout_ms: how long one handler call may run. The
+ * handler runs under the system-wide oom_lock, so every OOM in the system
+ * waits for it. A policy whose call ran longer is ejected once the call
+ * returns (see bpf_oom_eject()), as sched_ext ejects a scheduler that
+ * stalls. The default is well above what a walk of a large hierarchy takes,
+ * even under emulation, and well below what a stalled machine tolerates.
+ */
+static unsigned int bpf_oom_timeout_ms = 1000;
+static unsigned int bpf_oom_timeout_ms_max = 60000;
+
 static DEFINE_MUTEX(bpf_oom_mutex);
 static LIST_HEAD(bpf_oom_list);
 DEFINE_STATIC_SRCU(bpf_oom_srcu);
 static atomic_t bpf_oom_nr_attached = ATOMIC_INIT(0);
+
+/*
+ * The policy's current ops: the attachment's, until update() replaces them.
+ * Readers hold bpf_oom_srcu (dispatch, and the kfuncs that it calls);
+ * update() waits for them before the old ops can go.
+ */
+static struct bpf_oom_ops *bpf_oom_cur_ops(struct bpf_oom *bo)
+{
+	return srcu_dereference(bo->ops, &bpf_oom_srcu);
+}
+
+/*
+ * Claim the deferred detach of @bo's link, at most once per attachment: the
+ * memcg going offline and an ejection may both ask. Returns the work item
+ * to queue, owning a link reference, or NULL if it was claimed already or
+ * unreg() is on its way (the link has no reference left). @bo is pinned by
+ * the caller: by bpf_oom_mutex, or by the dispatch's SRCU read section,
+ * which unreg() waits for before it frees @bo and its work item.
+ */
+static struct bpf_oom_hup *bpf_oom_take_hup(struct bpf_oom *bo)
+{
+	struct bpf_oom_hup *hup = xchg(&bo->hup, NULL);
+
+	if (!hup)
+		return NULL;
+	if (bpf_link_inc_not_zero(bo->link) != bo->link) {
+		kfree(hup);
+		return NULL;
+	}
+	hup->link = bo->link;
+	return hup;
+}
+
+/*
+ * A handler call ran longer than vm.bpf_oom_handler_timeout_ms: stop
+ * calling the policy now (dispatch skips it, so later OOMs go to the
+ * policies above it, then the kernel) and detach its link from a work
+ * item, as for a removed cgroup, which wakes poll() on the link with
+ * EPOLLHUP. Called with oom_lock held, so the detach cannot run inline.
+ */
+static void bpf_oom_eject(struct bpf_oom *bo, u64 elapsed_ns)
+{
+	struct bpf_oom_hup *hup;
+
+	if (cmpxchg(&bo->ejected, 0, 1))
+		return;
+	pr_warn("bpf_oom: policy %s (cgroup id %llu) ran %llu ms under oom_lock, over vm.bpf_oom_handler_timeout_ms=%u: detached\n",
+		bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp), div_u64(elapsed_ns, NSEC_PER_MSEC),
+		READ_ONCE(bpf_oom_timeout_ms));
+	hup = bpf_oom_take_hup(bo);
+	if (hup)
+		queue_work(system_dfl_wq, &hup->work);
+}
 
 /*
  * Calls one policy; true if it killed a task, which ends the walk. A kill
@@ -94,19 +164,25 @@ static atomic_t bpf_oom_nr_attached = ATOMIC_INIT(0);
  */
 static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
 {
+	struct bpf_oom_ops *ops = bpf_oom_cur_ops(bo);
 	enum bpf_oom_result ret;
+	u64 start, elapsed;
 
-	if (!bo->ops->handle_out_of_memory)
+	if (!ops->handle_out_of_memory || READ_ONCE(bo->ejected))
 		return false;
 
 	/* Only kfuncs that free memory set this: the forward-progress rule. */
 	oc->bpf_memory_freed = false;
 	oc->bpf_oom = bo;
 	atomic64_inc(&bo->calls);
+	start = ktime_get_ns();
 	pagefault_disable();
-	ret = bo->ops->handle_out_of_memory(oc, bo->cgrp);
+	ret = ops->handle_out_of_memory(oc, bo->cgrp);
 	pagefault_enable();
+	elapsed = ktime_get_ns() - start;
 	oc->bpf_oom = NULL;
+	if (elapsed > (u64)READ_ONCE(bpf_oom_timeout_ms) * NSEC_PER_MSEC)
+		bpf_oom_eject(bo, elapsed);
 
 	if (!oc->bpf_memory_freed) {
 		if (ret == BPF_OOM_HANDLED)
@@ -134,64 +210,80 @@ static bool bpf_oom_memcg_has_room(struct oom_control *oc)
 }
 
 /*
- * Is an earlier OOM victim in the domain still releasing its memory? Then
- * the OOM is about to resolve and nobody may kill more. The rule is
- * oom_evaluate_task()'s: a victim counts until its mm has MMF_OOM_SKIP,
- * which the OOM reaper sets when it has reaped the mm or given up on it.
+ * Must the domain wait for @task, the member of an earlier OOM victim?
+ * The rule is oom_evaluate_task()'s: a process is a victim from the kill
+ * until its signal_struct is freed (tsk_is_oom_victim(), signal->oom_mm),
+ * and it is waited for until its mm has MMF_OOM_SKIP, which the OOM reaper
+ * sets when it has reaped the mm or given up on it, and exit_mmap() sets
+ * on the way out. TIF_MEMDIE is not the rule: it marks one thread and is
+ * cleared when that thread drops the mm, while other threads may keep the
+ * mm, unreaped, for the whole OOM_REAPER_DELAY.
  *
  * One refinement: exit_mmap() sets MMF_OOM_SKIP after unmapping but before
- * free_pgtables() and tlb_finish_mmu() free and uncharge what it unmapped.
- * A sleeping handler easily lands in that window and kills a second task.
- * So an exiting victim with MMF_OOM_SKIP still counts, for at most
- * BPF_OOM_EXIT_GRACE from when dispatch first met one in this domain
- * (@bo, the first policy on the path, keeps the time under oom_lock). A
- * victim that cannot finish exiting (exit_aio() on I/O that never
- * completes, mmap_lock) then stops counting: it holds the domain up for
- * the reaper's delay plus the grace, never for good.
+ * free_pgtables() and tlb_finish_mmu() free and uncharge what it unmapped,
+ * and a sleeping handler easily lands in that window and kills a second
+ * task. So an exiting victim with MMF_OOM_SKIP is still waited for, for at
+ * most BPF_OOM_EXIT_GRACE from when dispatch first met it so. The time is
+ * kept in the victim (signal->bpf_oom_exit_seen, under oom_lock), so OOMs
+ * in other domains neither extend nor end a victim's grace, and a fresh
+ * victim always gets all of it. A victim that cannot finish exiting
+ * (exit_aio() on I/O that never completes) holds its domain up for the
+ * reaper's delay plus the grace, never for good.
  *
- * The walk includes exiting tasks (CSS_TASK_ITER_WITH_DEAD), which
- * select_bad_process() does not see.
+ * As in oom_evaluate_task(), a global OOM constrained by a cpuset or a
+ * mempolicy does not wait for a victim outside the constraint: its memory
+ * does not help this allocation. bpf_oom_kill_process() refuses such a task
+ * for the same reason.
  */
-static bool bpf_oom_victim_pending(struct oom_control *oc, struct bpf_oom *bo)
+static bool bpf_oom_task_pending(struct oom_control *oc, struct task_struct *task)
+{
+	struct signal_struct *sig = task->signal;
+	struct mm_struct *mm = READ_ONCE(sig->oom_mm);
+
+	if (!mm)
+		return false;
+	if (!oc->memcg && !oom_cpuset_eligible(task, oc))
+		return false;
+	if (!mm_flags_test(MMF_OOM_SKIP, mm))
+		return true;
+	if (!(task->flags & PF_EXITING))
+		return false;
+	if (!sig->bpf_oom_exit_seen)
+		sig->bpf_oom_exit_seen = jiffies ?: 1;
+	return time_before(jiffies, sig->bpf_oom_exit_seen + BPF_OOM_EXIT_GRACE);
+}
+
+/*
+ * Is an earlier OOM victim in the domain still releasing its memory? Then
+ * the OOM is about to resolve and nobody may kill more. The walk includes
+ * exiting tasks (CSS_TASK_ITER_WITH_DEAD), which select_bad_process() does
+ * not see, and costs nothing while no victim exists anywhere.
+ */
+static bool bpf_oom_victim_pending(struct oom_control *oc)
 {
 	struct mem_cgroup *root = oc->memcg ?: root_mem_cgroup;
 	struct mem_cgroup *iter;
-	bool exiting = false;
+	bool pending = false;
 
 	lockdep_assert_held(&oom_lock);
-	/* Every victim has TIF_MEMDIE and is counted: the common case. */
-	if (!oom_victims_pending())
-		goto none;
+	if (!oom_victims_exist())
+		return false;
 
 	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
 	     iter = mem_cgroup_iter(root, iter, NULL)) {
 		struct css_task_iter it;
 		struct task_struct *task;
-		bool pending = false;
 
 		css_task_iter_start(&iter->css, CSS_TASK_ITER_WITH_DEAD, &it);
-		while (!pending && (task = css_task_iter_next(&it))) {
-			if (!test_tsk_thread_flag(task, TIF_MEMDIE))
-				continue;
-			if (!mm_flags_test(MMF_OOM_SKIP, task->signal->oom_mm))
-				pending = true;
-			else if (task->flags & PF_EXITING)
-				exiting = true;
-		}
+		while (!pending && (task = css_task_iter_next(&it)))
+			pending = bpf_oom_task_pending(oc, task);
 		css_task_iter_end(&it);
 		if (pending) {
 			mem_cgroup_iter_break(root, iter);
-			return true;
+			break;
 		}
 	}
-	if (exiting) {
-		if (!bo->exit_wait_since)
-			bo->exit_wait_since = jiffies ?: 1;
-		return time_before(jiffies, bo->exit_wait_since + BPF_OOM_EXIT_GRACE);
-	}
-none:
-	bo->exit_wait_since = 0;
-	return false;
+	return pending;
 }
 
 /**
@@ -240,7 +332,7 @@ bool bpf_oom_handle(struct oom_control *oc)
 		 * victim; the others stay exactly the kernel's. A sysrq OOM
 		 * (order -1) kills regardless, as in select_bad_process().
 		 */
-		if (!called && oc->order >= 0 && bpf_oom_victim_pending(oc, bo)) {
+		if (!called && oc->order >= 0 && bpf_oom_victim_pending(oc)) {
 			oc->chosen = (void *)-1UL;
 			handled = true;
 			break;
@@ -255,6 +347,25 @@ bool bpf_oom_handle(struct oom_control *oc)
 	if (handled)
 		return true;
 	return called && !bpf_oom_declared(oc) && bpf_oom_memcg_has_room(oc);
+}
+
+/**
+ * bpf_oom_report_nothing - report an OOM in which nothing could be killed?
+ * @oc: the OOM; select_bad_process() found no victim
+ *
+ * An OOM that an allocation failed is always reported, as it always was.
+ * A declared one (bpf_out_of_memory()) is reported within the usual rate
+ * limit: a policy that keeps declaring OOMs in a memcg whose tasks are all
+ * protected (oom_score_adj -1000) must not flood the log with full reports.
+ *
+ * Return: true if out_of_memory() should print its report.
+ */
+bool bpf_oom_report_nothing(const struct oom_control *oc)
+{
+	static DEFINE_RATELIMIT_STATE(declared_rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	return !bpf_oom_declared(oc) || __ratelimit(&declared_rs);
 }
 
 static void bpf_oom_hup_workfn(struct work_struct *work)
@@ -286,12 +397,7 @@ void bpf_oom_memcg_offline(struct mem_cgroup *memcg)
 	if (bo) {
 		RCU_INIT_POINTER(memcg->bpf_oom, NULL);
 		atomic_dec(&bpf_oom_nr_attached);
-		/* A zero link refcount means unreg() is already on its way. */
-		if (bpf_link_inc_not_zero(bo->link) == bo->link) {
-			hup = bo->hup;
-			bo->hup = NULL;
-			hup->link = bo->link;
-		}
+		hup = bpf_oom_take_hup(bo);
 	}
 	mutex_unlock(&bpf_oom_mutex);
 
@@ -334,10 +440,9 @@ static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 		return -ENOMEM;
 	}
 	INIT_WORK(&bo->hup->work, bpf_oom_hup_workfn);
-	bo->ops = ops;
+	RCU_INIT_POINTER(bo->ops, ops);
 	bo->link = link;
 	bo->cgrp = cgrp;
-	strscpy(bo->name, ops->name[0] ? ops->name : "bpf_oom");
 
 	mutex_lock(&bpf_oom_mutex);
 	/*
@@ -373,17 +478,54 @@ unlock:
 	return err;
 }
 
+/* The attachment of @link, or NULL; bpf_oom_mutex must be held. */
+static struct bpf_oom *bpf_oom_find(struct bpf_link *link)
+{
+	struct bpf_oom *bo;
+
+	lockdep_assert_held(&bpf_oom_mutex);
+	list_for_each_entry(bo, &bpf_oom_list, node)
+		if (bo->link == link)
+			return bo;
+	return NULL;
+}
+
+/*
+ * BPF_LINK_UPDATE: replace the link's policy in place. The attachment, its
+ * cgroup and its counters stay; dispatch sees the old ops or the new ones,
+ * never none, so no OOM goes to the kernel's killer meanwhile. The old ops
+ * (in the old map, which the struct_ops core puts after this returns) may
+ * still be running in a handler: wait for it. Called under the struct_ops
+ * update_mutex, like reg() and unreg().
+ */
+static int bpf_oom_ops_update(void *kdata, void *old_kdata, struct bpf_link *link)
+{
+	struct bpf_oom *bo;
+	int err = 0;
+
+	/* Replacing a policy takes what attaching one takes. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&bpf_oom_mutex);
+	bo = bpf_oom_find(link);
+	/* Gone with its memcg, or ejected: its detach is on its way. */
+	if (!bo || READ_ONCE(bo->ejected) ||
+	    rcu_access_pointer(bo->memcg->bpf_oom) != bo)
+		err = -ENOLINK;
+	else
+		rcu_assign_pointer(bo->ops, (struct bpf_oom_ops *)kdata);
+	mutex_unlock(&bpf_oom_mutex);
+	if (!err)
+		synchronize_srcu(&bpf_oom_srcu);
+	return err;
+}
+
 static void bpf_oom_ops_unreg(void *kdata, struct bpf_link *link)
 {
-	struct bpf_oom *bo = NULL, *pos;
+	struct bpf_oom *bo;
 
 	mutex_lock(&bpf_oom_mutex);
-	list_for_each_entry(pos, &bpf_oom_list, node) {
-		if (pos->link == link) {
-			bo = pos;
-			break;
-		}
-	}
+	bo = bpf_oom_find(link);
 	if (bo) {
 		list_del(&bo->node);
 		/* Still published unless the memcg went offline first. */
@@ -414,6 +556,8 @@ static int bpf_oom_ops_init_member(const struct btf_type *t,
 	if (moff == offsetof(struct bpf_oom_ops, name)) {
 		if (bpf_obj_name_cpy(ops->name, uops->name, sizeof(ops->name)) < 0)
 			return -EINVAL;
+		if (!ops->name[0])
+			strscpy(ops->name, "bpf_oom");
 		return 1;
 	}
 	return 0;
@@ -440,6 +584,37 @@ bpf_oom_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
 	}
 }
 
+/*
+ * The sleepable kfuncs a handler may call. A handler runs in the allocating
+ * task with oom_lock held: a kfunc that faults on user memory (with
+ * pagefault_disable(), get_user_pages() still faults in through
+ * access_process_vm()), takes a task's mmap_lock, or takes a mutex that an
+ * allocation may hold (slab_mutex) can deadlock there, and one whose fault
+ * charges the OOMing memcg enters the OOM path again and waits for
+ * oom_lock forever. Kfuncs that cannot sleep cannot do any of that; the
+ * sleepable ones are refused unless listed here, whichever kfunc set (the
+ * common ones included) offers them:
+ * - bpf_oom_kill_process(): the kernel's own kill path, run under oom_lock
+ *   by out_of_memory() as well;
+ * - bpf_mem_cgroup_flush_stats(): the kernel's OOM report flushes the same
+ *   statistics under oom_lock.
+ */
+BTF_SET_START(bpf_oom_sleepable_kfuncs)
+BTF_ID(func, bpf_oom_kill_process)
+BTF_ID(func, bpf_mem_cgroup_flush_stats)
+BTF_SET_END(bpf_oom_sleepable_kfuncs)
+
+static int bpf_oom_filter_kfunc(const struct bpf_prog *prog, const struct btf *btf,
+				u32 kfunc_btf_id, u32 kfunc_flags)
+{
+	if (!(kfunc_flags & KF_SLEEPABLE))
+		return 0;
+	if (btf_is_vmlinux(btf) &&
+	    btf_id_set_contains(&bpf_oom_sleepable_kfuncs, kfunc_btf_id))
+		return 0;
+	return -EACCES;
+}
+
 static const struct bpf_verifier_ops bpf_oom_verifier_ops = {
 	.get_func_proto = bpf_oom_func_proto,
 	.is_valid_access = bpf_tracing_btf_ctx_access,
@@ -462,6 +637,8 @@ static struct bpf_struct_ops bpf_oom_bpf_ops = {
 	.init_member = bpf_oom_ops_init_member,
 	.reg = bpf_oom_ops_reg,
 	.unreg = bpf_oom_ops_unreg,
+	.update = bpf_oom_ops_update,
+	.filter_kfunc = bpf_oom_filter_kfunc,
 	.attach_cgroup = true,
 	.cfi_stubs = &__bpf_oom_ops,
 	.name = "bpf_oom_ops",
@@ -539,7 +716,7 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 
 	if (bo)
 		pr_warn_ratelimited("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
-				    bo->name, cgroup_id(bo->cgrp));
+				    bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp));
 	/* oom_kill_process() consumes this reference. */
 	get_task_struct(task);
 	oc->chosen = task;
@@ -578,6 +755,11 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
  * bpf_oom_get_meminfo - read the system's memory headroom
  * @info: filled with the numbers /proc/meminfo shows as MemTotal,
  *	MemAvailable, MemFree, SwapTotal and SwapFree, in pages
+ * @info__szk: the size of *@info in the program, a constant:
+ *	sizeof(struct bpf_oom_meminfo) as the program was built. Members are
+ *	only ever added at the end: the kernel fills as much of *@info as it
+ *	knows and zeroes the rest, so programs and kernels of different
+ *	versions keep working together
  *
  * Lets a policy notice a system-wide shortage from the kernel's own
  * estimate of available memory, without a userspace daemon reading
@@ -586,16 +768,28 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
  * and may be stale by the time the caller acts on them.
  *
  * Context: any; does not sleep.
+ * Return: the number of bytes of *@info the kernel filled in, or -EINVAL
+ * if @info__szk is smaller than the first version of the struct (its five
+ * members up to @swap_free).
  */
-__bpf_kfunc void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info)
+__bpf_kfunc int bpf_oom_get_meminfo(struct bpf_oom_meminfo *info, u32 info__szk)
 {
-	long avail = si_mem_available();
+	struct bpf_oom_meminfo mi;
+	u32 n = min_t(u32, info__szk, sizeof(mi));
+	long avail;
 
-	info->total = totalram_pages();
-	info->available = avail > 0 ? avail : 0;
-	info->free = global_zone_page_state(NR_FREE_PAGES);
-	info->swap_total = total_swap_pages;
-	info->swap_free = get_nr_swap_pages();
+	if (info__szk < offsetofend(struct bpf_oom_meminfo, swap_free))
+		return -EINVAL;
+	avail = si_mem_available();
+	mi.total = totalram_pages();
+	mi.available = avail > 0 ? avail : 0;
+	mi.free = global_zone_page_state(NR_FREE_PAGES);
+	mi.swap_total = total_swap_pages;
+	mi.swap_free = get_nr_swap_pages();
+	memcpy(info, &mi, n);
+	if (info__szk > n)
+		memset((char *)info + n, 0, info__szk - n);
+	return n;
 }
 
 /**
@@ -789,9 +983,12 @@ static int bpf_oom_debug_show(struct seq_file *m, void *v)
 	seq_puts(m, "name cgroup_id cgroup calls handled false_claims kills\n");
 	mutex_lock(&bpf_oom_mutex);
 	list_for_each_entry(bo, &bpf_oom_list, node) {
+		const struct bpf_oom_ops *ops;
+
+		ops = rcu_dereference_protected(bo->ops, lockdep_is_held(&bpf_oom_mutex));
 		if (cgroup_path(bo->cgrp, path, PATH_MAX) < 0)
 			strscpy(path, "?", PATH_MAX);
-		seq_printf(m, "%s %llu %s %lld %lld %lld %lld\n", bo->name,
+		seq_printf(m, "%s %llu %s %lld %lld %lld %lld\n", ops->name,
 			   cgroup_id(bo->cgrp), path,
 			   atomic64_read(&bo->calls), atomic64_read(&bo->handled),
 			   atomic64_read(&bo->false_claims),
@@ -803,6 +1000,18 @@ static int bpf_oom_debug_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(bpf_oom_debug);
 #endif
+
+static const struct ctl_table bpf_oom_sysctls[] = {
+	{
+		.procname	= "bpf_oom_handler_timeout_ms",
+		.data		= &bpf_oom_timeout_ms,
+		.maxlen		= sizeof(bpf_oom_timeout_ms),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= SYSCTL_ONE,
+		.extra2		= &bpf_oom_timeout_ms_max,
+	},
+};
 
 static int __init bpf_oom_init(void)
 {
@@ -831,6 +1040,7 @@ static int __init bpf_oom_init(void)
 #ifdef CONFIG_DEBUG_FS
 	debugfs_create_file("bpf_oom", 0400, NULL, NULL, &bpf_oom_debug_fops);
 #endif
+	register_sysctl_init("vm", bpf_oom_sysctls);
 	return 0;
 }
 late_initcall(bpf_oom_init);

@@ -42,7 +42,8 @@ enum bpf_oom_result {
  * @swap_total: swap space (SwapTotal)
  * @swap_free: unused swap space (SwapFree)
  *
- * Filled by bpf_oom_get_meminfo(). Members may be added at the end.
+ * Filled by bpf_oom_get_meminfo(), which takes the size the program knows:
+ * members are only ever added at the end.
  */
 struct bpf_oom_meminfo {
 	u64 total;
@@ -72,6 +73,7 @@ struct bpf_oom_ops {
 #ifdef CONFIG_BPF_OOM
 bool bpf_oom_handle(struct oom_control *oc);
 void bpf_oom_memcg_offline(struct mem_cgroup *memcg);
+bool bpf_oom_report_nothing(const struct oom_control *oc);
 
 /*
  * Has a BPF policy already killed a task for this OOM? Its further kills
@@ -107,6 +109,11 @@ static inline bool bpf_oom_reported(const struct oom_control *oc)
 static inline bool bpf_oom_declared(const struct oom_control *oc)
 {
 	return false;
+}
+
+static inline bool bpf_oom_report_nothing(const struct oom_control *oc)
+{
+	return true;
 }
 #endif
 

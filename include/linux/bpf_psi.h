@@ -37,6 +37,7 @@ struct bpf_psi_trigger {
 	struct bpf_psi *bpf_psi;
 	struct list_head node;		/* on bpf_psi->triggers */
 	struct work_struct work;	/* runs handle_psi_event() */
+	struct task_struct *rtpoll_task; /* while being freed */
 	bool published;
 };
 

@@ -65,6 +65,14 @@
  */
 #define BPF_PSI_MAX_TRIGGERS		4096
 #define BPF_PSI_MIN_WINDOW_US		100000
+/*
+ * Cgroup events queued for an attachment's handlers. A creation event pins
+ * its cgroup until the handler has run: with a slow handler and a mkdir
+ * storm, an unbounded queue would pin cgroups without bound. Beyond this
+ * many, events are dropped and counted (debugfs); a dropped removal still
+ * frees the cgroup's triggers, which the events work reaps every time.
+ */
+#define BPF_PSI_MAX_EVENTS		1024
 
 /* A cgroup creation or removal, queued for an attachment's handlers. */
 struct bpf_psi_cgroup_event {
@@ -85,23 +93,51 @@ struct bpf_psi {
 	bool dying;
 	bool started;			/* init() returned; see smp_*() */
 
-	spinlock_t events_lock;		/* protects events */
+	spinlock_t events_lock;		/* protects events, nr_queued */
 	struct list_head events;
+	unsigned int nr_queued;		/* on events; at most BPF_PSI_MAX_EVENTS */
 	struct work_struct events_work;
 
 	atomic64_t nr_events;		/* handle_psi_event() calls */
+	atomic64_t events_dropped;	/* cgroup events not queued */
 };
 
 static LIST_HEAD(bpf_psi_list);
 static DEFINE_MUTEX(bpf_psi_list_lock);
 static struct workqueue_struct *bpf_psi_wq;
 
+/*
+ * Free the triggers on @dead, which no one can reach any more: take them
+ * all off their PSI groups, wait for one RCU grace period, then stop their
+ * work and free them. One grace period for the lot, not one per trigger:
+ * a detach runs under the struct_ops update_mutex, which every struct_ops
+ * attach and detach in the system waits for, and an attachment may have
+ * BPF_PSI_MAX_TRIGGERS triggers.
+ */
+static void bpf_psi_triggers_free(struct list_head *dead)
+{
+	struct bpf_psi_trigger *bt, *tmp;
+
+	if (list_empty(dead))
+		return;
+	list_for_each_entry(bt, dead, node)
+		bt->rtpoll_task = psi_trigger_unlink(&bt->psi);
+	synchronize_rcu();
+	list_for_each_entry_safe(bt, tmp, dead, node) {
+		psi_trigger_unlinked(&bt->psi, bt->rtpoll_task);
+		cancel_work_sync(&bt->work);
+		cgroup_put(bt->cgrp);
+		kfree(bt);
+	}
+}
+
+/* Free one trigger that is on no list. */
 static void bpf_psi_trigger_free(struct bpf_psi_trigger *bt)
 {
-	psi_trigger_remove(&bt->psi);
-	cancel_work_sync(&bt->work);
-	cgroup_put(bt->cgrp);
-	kfree(bt);
+	LIST_HEAD(one);
+
+	list_add(&bt->node, &one);
+	bpf_psi_triggers_free(&one);
 }
 
 /* Called by the PSI aggregator, which must not sleep here. */
@@ -144,8 +180,7 @@ static void bpf_psi_reap(struct bpf_psi *bp)
 	}
 	mutex_unlock(&bp->lock);
 
-	list_for_each_entry_safe(bt, tmp, &dead, node)
-		bpf_psi_trigger_free(bt);
+	bpf_psi_triggers_free(&dead);
 }
 
 static void bpf_psi_events_workfn(struct work_struct *work)
@@ -161,8 +196,10 @@ static void bpf_psi_events_workfn(struct work_struct *work)
 		spin_lock(&bp->events_lock);
 		ev = list_first_entry_or_null(&bp->events,
 					      struct bpf_psi_cgroup_event, node);
-		if (ev)
+		if (ev) {
 			list_del(&ev->node);
+			WRITE_ONCE(bp->nr_queued, bp->nr_queued - 1);
+		}
 		spin_unlock(&bp->events_lock);
 		if (!ev)
 			break;
@@ -216,7 +253,13 @@ static int bpf_psi_cgroup_notify(struct notifier_block *nb,
 	list_for_each_entry(bp, &bpf_psi_list, node) {
 		if (!cgroup_is_descendant(cgrp, bp->root))
 			continue;
-		ev = kzalloc_obj(*ev);
+		/*
+		 * Only this function adds events, under bpf_psi_list_lock, so
+		 * the queue cannot grow between the check and the add.
+		 */
+		ev = NULL;
+		if (READ_ONCE(bp->nr_queued) < BPF_PSI_MAX_EVENTS)
+			ev = kzalloc_obj(*ev);
 		if (ev) {
 			ev->cgroup_id = cgroup_id(cgrp);
 			if (action == CGROUP_LIFETIME_ONLINE) {
@@ -225,7 +268,10 @@ static int bpf_psi_cgroup_notify(struct notifier_block *nb,
 			}
 			spin_lock(&bp->events_lock);
 			list_add_tail(&ev->node, &bp->events);
+			WRITE_ONCE(bp->nr_queued, bp->nr_queued + 1);
 			spin_unlock(&bp->events_lock);
+		} else {
+			atomic64_inc(&bp->events_dropped);
 		}
 		/* Without an event, a removal still reaps its triggers. */
 		queue_work(bpf_psi_wq, &bp->events_work);
@@ -242,7 +288,6 @@ static struct notifier_block bpf_psi_cgroup_nb = {
 static void bpf_psi_teardown(struct bpf_psi *bp)
 {
 	struct bpf_psi_cgroup_event *ev, *etmp;
-	struct bpf_psi_trigger *bt, *tmp;
 	LIST_HEAD(dead);
 
 	mutex_lock(&bp->lock);
@@ -251,8 +296,7 @@ static void bpf_psi_teardown(struct bpf_psi *bp)
 	mutex_unlock(&bp->lock);
 
 	cancel_work_sync(&bp->events_work);
-	list_for_each_entry_safe(bt, tmp, &dead, node)
-		bpf_psi_trigger_free(bt);
+	bpf_psi_triggers_free(&dead);
 
 	list_for_each_entry_safe(ev, etmp, &bp->events, node) {
 		if (ev->cgrp)
@@ -528,7 +572,8 @@ static const char *const bpf_psi_res_names[] = { "io", "memory", "cpu", "irq" };
 
 /*
  * /sys/kernel/debug/bpf_psi: one line per attachment, then one per trigger:
- * "name events" and "  cgroup_id resource some|full threshold_us window_us".
+ * "name events dropped" and
+ * "  cgroup_id resource some|full threshold_us window_us".
  */
 static int bpf_psi_debug_show(struct seq_file *m, void *v)
 {
@@ -538,8 +583,9 @@ static int bpf_psi_debug_show(struct seq_file *m, void *v)
 
 	mutex_lock(&bpf_psi_list_lock);
 	list_for_each_entry(bp, &bpf_psi_list, node) {
-		seq_printf(m, "%s %lld\n", bp->ops->name,
-			   atomic64_read(&bp->nr_events));
+		seq_printf(m, "%s %lld %lld\n", bp->ops->name,
+			   atomic64_read(&bp->nr_events),
+			   atomic64_read(&bp->events_dropped));
 		mutex_lock(&bp->lock);
 		list_for_each_entry(bt, &bp->triggers, node) {
 			res = bt->resource & ~BPF_PSI_FULL;

@@ -265,7 +265,7 @@ static int headroom_sample(void *map, int *key, void *value)
 	bool stalled;
 
 	__sync_fetch_and_add(&stats.samples, 1);
-	bpf_oom_get_meminfo(&mi);
+	bpf_oom_get_meminfo(&mi, sizeof(mi));
 	mem_min = mi.total * avail_permille / 1000;
 	swap_min = mi.swap_total * swap_permille / 1000;
 	stalled = now < h->stall_until_ns;
@@ -436,7 +436,7 @@ static bool stuck(struct mem_cgroup *memcg, struct watched *w)
 		return false;
 	if (high < max)
 		return (unsigned long)usage > high + high / 32;
-	bpf_oom_get_meminfo(&mi);
+	bpf_oom_get_meminfo(&mi, sizeof(mi));
 	if (max >= mi.total || (unsigned long)usage + max / 16 < max)
 		return false;
 	bpf_mem_cgroup_flush_stats(memcg);

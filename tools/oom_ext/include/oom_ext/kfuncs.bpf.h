@@ -25,7 +25,7 @@ extern int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
  * mm/bpf_oom.c: the system's memory headroom (MemTotal, MemAvailable, ...
  * in pages); lock-free, callable from any struct_ops program and timers.
  */
-extern void bpf_oom_get_meminfo(struct bpf_oom_meminfo *info) __ksym __weak;
+extern int bpf_oom_get_meminfo(struct bpf_oom_meminfo *info, u32 info__szk) __ksym __weak;
 
 /*
  * mm/bpf_oom.c: queue a declared system-wide OOM from a program that cannot

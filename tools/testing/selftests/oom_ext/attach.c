@@ -18,6 +18,7 @@
 #include "policy_nolink.bpf.skel.h"
 #include "kfunc_deny.bpf.skel.h"
 #include "deny_fault.bpf.skel.h"
+#include "deny_sleepable.bpf.skel.h"
 #include "deny_nosleep.bpf.skel.h"
 #include "util.h"
 
@@ -239,3 +240,57 @@ static struct oom_test deny_fault = {
 };
 
 REGISTER_OOM_TEST(&deny_fault)
+
+/*
+ * Every handler of deny_sleepable.bpf.c, one struct_ops map at a time:
+ * each calls a sleepable kfunc of the common sets that may fault, take
+ * mmap_lock or slab_mutex, and the verifier must refuse that call.
+ */
+static enum oom_test_status run_deny_sleepable(void *ctx)
+{
+	struct deny_sleepable *skel;
+	struct bpf_map *map, *m;
+	char name[64];
+	int tried = 0;
+
+	skel = deny_sleepable__open();
+	OT_ASSERT(skel, "open failed");
+	bpf_object__for_each_map(map, skel->obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			tried++;
+	deny_sleepable__destroy(skel);
+	OT_ASSERT(tried == 7, "%d handlers in deny_sleepable.bpf.c, want 7", tried);
+
+	for (int i = 0; i < tried; i++) {
+		enum oom_test_status st;
+		int j = 0;
+
+		skel = deny_sleepable__open();
+		OT_ASSERT(skel, "open failed");
+		map = NULL;
+		bpf_object__for_each_map(m, skel->obj) {
+			if (bpf_map__type(m) != BPF_MAP_TYPE_STRUCT_OPS)
+				continue;
+			bpf_map__set_autocreate(m, j == i);
+			if (j++ == i)
+				map = m;
+		}
+		/* ops_<kfunc>: the handler calls <kfunc> */
+		snprintf(name, sizeof(name), "%s", bpf_map__name(map) + strlen("ops_"));
+		st = ot_expect_kfunc_refused(skel->obj, name);
+		deny_sleepable__destroy(skel);
+		if (st != OOM_TEST_PASS)
+			return st;
+		ot_info("%s: refused", name);
+	}
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test deny_sleepable = {
+	.name = "attach_kfunc_sleepable_allowlist",
+	.description =
+		"handlers may call only the sleepable kfuncs safe under oom_lock: user copies and the kmem_cache iterator are refused",
+	.run = run_deny_sleepable,
+};
+
+REGISTER_OOM_TEST(&deny_sleepable)

@@ -38,7 +38,30 @@ int declare_oom(struct declare_args *args)
 SEC("syscall")
 int read_meminfo(struct bpf_oom_meminfo *info)
 {
-	bpf_oom_get_meminfo(info);
+	struct bpf_oom_meminfo mi;
+
+	if (bpf_oom_get_meminfo(&mi, sizeof(mi)) != sizeof(mi))
+		return 1;
+	*info = mi;
+	return 0;
+}
+
+/* What a program built against an older or a newer struct gets. */
+struct meminfo_sizes {
+	s32 small;		/* with 8 bytes: -EINVAL */
+	s32 large;		/* with 64 bytes: the kernel's size */
+	u64 tail;		/* what it left beyond its own size: 0 */
+};
+
+SEC("syscall")
+int meminfo_sizes(struct meminfo_sizes *out)
+{
+	u64 small = 1, large[8];
+
+	__builtin_memset(large, 0xff, sizeof(large));
+	out->small = bpf_oom_get_meminfo((void *)&small, sizeof(small));
+	out->large = bpf_oom_get_meminfo((void *)large, sizeof(large));
+	out->tail = large[5] | large[6] | large[7];
 	return 0;
 }
 

@@ -403,3 +403,43 @@ static struct oom_test nothing_killable = {
 };
 
 REGISTER_OOM_TEST(&nothing_killable)
+
+/*
+ * Declared OOMs in a memcg where nothing may be killed (oom_score_adj
+ * -1000): each returns 0, and their "no killable processes" reports are
+ * rate-limited (the kernel's burst is 10 per 5 s), not one full report each.
+ */
+static enum oom_test_status run_nothing_ratelimited(void *ctx)
+{
+	struct ot_hog protected = { .mib = 4, .adj = -1000 };
+	int i, n = 25, ret, err = 0, zero = 0, reports, kmsg;
+	struct decl *t = ctx;
+
+	OT_ASSERT(!ot_child_spawn_hog(&t->small, t->cg, &protected), "the task did not start");
+	kmsg = kmsg_open();
+	OT_ASSERT(kmsg >= 0, "/dev/kmsg");
+	for (i = 0; i < n && !err; i++) {
+		err = declare(t, cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret);
+		zero += !err && !ret;
+	}
+	reports = kmsg_count(kmsg, "Out of memory and no killable processes");
+	close(kmsg);
+	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
+	OT_ASSERT(zero == n, "%d of %d declared OOMs returned 0", zero, n);
+	OT_ASSERT(ot_child_alive(&t->small), "the protected task was killed");
+	OT_ASSERT(reports >= 0 && reports <= 10,
+		  "%d reports for %d declared OOMs with nothing to kill", reports, n);
+	ot_info("%d declared OOMs with nothing to kill: %d reports", n, reports);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test nothing_ratelimited = {
+	.name = "declare_nothing_to_kill_ratelimited",
+	.description =
+		"declared OOMs in a memcg of protected tasks return 0 and their reports are rate-limited",
+	.setup = setup_decl,
+	.run = run_nothing_ratelimited,
+	.cleanup = cleanup_decl,
+};
+
+REGISTER_OOM_TEST(&nothing_ratelimited)

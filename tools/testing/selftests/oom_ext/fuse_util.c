@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -224,4 +225,34 @@ void ot_fuse_sync_read(const char *path)
 	if (read(fd, buf, sizeof(buf)) < 0)
 		_exit(6);
 	_exit(0);
+}
+
+static void *blocked_reader(void *arg)
+{
+	char buf[512];
+	int fd = open(arg, O_RDONLY);
+
+	/* Blocks until the connection is aborted; then just end the thread. */
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf)) < 0)
+			buf[0] = 0;
+		close(fd);
+	}
+	return NULL;
+}
+
+int ot_fuse_block_threads(const char *path, int n)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int i, err = 0;
+
+	/* Small stacks: the threads only wait. */
+	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, 64 << 10) ||
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED))
+		return -1;
+	for (i = 0; i < n && !err; i++)
+		err = pthread_create(&tid, &attr, blocked_reader, (void *)path);
+	pthread_attr_destroy(&attr);
+	return err ? -1 : 0;
 }

@@ -31,5 +31,10 @@ void ot_fuse_stop(struct ot_fuse *f);
 int ot_fuse_aio_read(const char *path);
 /* In a child: a read() of @path that blocks; returns only on abort. */
 void ot_fuse_sync_read(const char *path);
+/*
+ * In a child: start @n threads that each block in a read() of @path and
+ * return once the connection is aborted; 0, or -1 if one did not start.
+ */
+int ot_fuse_block_threads(const char *path, int n);
 
 #endif /* __OOM_FUSE_UTIL_H__ */

@@ -171,14 +171,27 @@ static enum oom_test_status run_meminfo(void *ctx)
 	long long kib = sysconf(_SC_PAGESIZE) / 1024, avail;
 	struct declare *skel = declare__open_and_load();
 	struct meminfo mi = {};
+	struct {
+		__s32 small, large;
+		__u64 tail;
+	} sizes = {};
 	int err;
 	/* A syscall program's context is copied back into ctx_in. */
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &mi, .ctx_size_in = sizeof(mi));
 
 	OT_ASSERT(skel, "load: %s", ot_libbpf_log());
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.read_meminfo), &opts);
+	if (!err && !opts.retval) {
+		opts.ctx_in = &sizes;
+		opts.ctx_size_in = sizeof(sizes);
+		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.meminfo_sizes), &opts);
+	}
 	declare__destroy(skel);
 	OT_ASSERT(!err && !opts.retval, "BPF_PROG_RUN: %s", strerror(errno));
+	/* The size argument: too small is refused, larger gets a zeroed tail. */
+	OT_ASSERT(sizes.small == -EINVAL, "8 bytes: %d", sizes.small);
+	OT_ASSERT(sizes.large == sizeof(mi), "64 bytes: %d", sizes.large);
+	OT_ASSERT(sizes.tail == 0, "the tail beyond the kernel's struct: %llx", sizes.tail);
 	avail = proc_key("/proc/meminfo", "MemAvailable");
 	ot_info("bpf_oom_get_meminfo: total %llu available %llu free %llu swap %llu/%llu pages",
 		mi.total, mi.available, mi.free, mi.swap_free, mi.swap_total);

@@ -5,6 +5,7 @@
  * cgroups it saw and when it ran).
  */
 #include <oom_ext/common.bpf.h>
+#include "hold.bpf.h"
 #include "policy.h"
 
 char _license[] SEC("license") = "GPL";
@@ -21,9 +22,9 @@ int kill_ret = 1;	/* 1: never tried */
 int kill2_ret = 1;	/* MODE_KILL_TWICE: the second attempt */
 int victim_pid;
 /*
- * MODE_HOLD's handshake with the test, through atomics so that the loop
- * below rereads release: held is 1 while the handler runs (under
- * oom_lock), then 2; the test sets release when it is done.
+ * MODE_HOLD's handshake with the test (hold.bpf.h): held is 1 while the
+ * handler runs (under oom_lock), then 2; the test sets release when it is
+ * done. Meanwhile the handler spins over bpf_mem_cgroup_flush_stats().
  */
 int held;
 int release;
@@ -42,23 +43,17 @@ int BPF_PROG(test_handle, struct oom_control *oc, struct cgroup *cgrp)
 		return BPF_OOM_HANDLED;
 	if (mode == MODE_GARBAGE)
 		return 42;
+	if (mode == MODE_KILL_CURRENT) {
+		kill_ret = bpf_oom_kill_process(oc, bpf_get_current_task_btf(),
+						"oom_ext test policy");
+		if (kill_ret)
+			return BPF_OOM_PASS;
+		__sync_fetch_and_add(&kills, 1);
+		return BPF_OOM_HANDLED;
+	}
 	if (mode == MODE_HOLD) {
-		int i, j;
-
-		/*
-		 * Keep oom_lock taken until the test says so, for at most
-		 * 64 x 2^20 checks (one loop may not exceed BPF_MAX_LOOPS).
-		 */
-		__sync_lock_test_and_set(&held, 1);
-		bpf_for(j, 0, 64) {
-			bpf_for(i, 0, 1 << 20) {
-				if (__sync_fetch_and_add(&release, 0))
-					break;
-			}
-			if (__sync_fetch_and_add(&release, 0))
-				break;
-		}
-		__sync_lock_test_and_set(&held, 2);
+		/* Keep oom_lock taken until the test says so. */
+		ot_hold(&held, &release, oc->memcg);
 		return BPF_OOM_PASS;
 	}
 	if (mode != MODE_KILL && mode != MODE_KILL_PASS && mode != MODE_KILL_TWICE)

@@ -13,12 +13,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "oom_test.h"
 #include "policy_util.h"
@@ -26,6 +28,7 @@
 #include "psi_ops.h"
 #include "psi_deny.bpf.skel.h"
 #include "psi_ops.bpf.skel.h"
+#include "tcp_ca.bpf.skel.h"
 
 #define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
 #define PSI_MEM		1		/* enum psi_res */
@@ -609,3 +612,119 @@ static struct oom_test bad_input_test = {
 };
 
 REGISTER_OOM_TEST(&bad_input_test)
+
+/*
+ * In a child: attach and detach a tcp_congestion_ops link until @stop has
+ * something to read; write the longest attach, in ms, to @out.
+ */
+static void __attribute__((noreturn)) ca_attach_loop(int stop, int out)
+{
+	struct pollfd pfd = { .fd = stop, .events = POLLIN };
+	struct tcp_ca *ca = tcp_ca__open_and_load();
+	long longest = -1, t;
+	struct bpf_link *l;
+
+	if (!ca)
+		_exit(1);
+	while (poll(&pfd, 1, 0) == 0) {
+		t = ot_now_ms();
+		l = bpf_map__attach_struct_ops(ca->maps.oom_ext_ca);
+		t = ot_now_ms() - t;
+		if (!l)
+			_exit(2);
+		if (t > longest)
+			longest = t;
+		bpf_link__destroy(l);
+	}
+	tcp_ca__destroy(ca);
+	_exit(write(out, &longest, sizeof(longest)) == sizeof(longest) ? 0 : 3);
+}
+
+/*
+ * Detaching a bpf_psi_ops with 4096 triggers takes one RCU grace period,
+ * not one per trigger, under the struct_ops update_mutex: the detach and a
+ * tcp_congestion_ops attach racing it both finish within a bound.
+ */
+#define BULK_TRIGGERS	4096
+static enum oom_test_status run_detach_many(void *ctx)
+{
+	/* Generous for TCG; three times that on a debug kernel. */
+	long bound = 3000L * OT_TIMEOUT_MS / 60000, detach = -1, longest = -1;
+	int stop[2], out[2], status = -1, n, att, err;
+	struct psi *t = ctx;
+	long long cgid = cg_id(t->top);
+	struct bpf_link *link;
+	struct psi_ops *skel;
+	unsigned int made;
+	pid_t child;
+
+	skel = psi_ops__open_and_load();
+	OT_ASSERT(skel, "cannot load psi_ops.bpf.o");
+	skel->bss->cases[0].cgid = cgid;
+	skel->bss->cases[0].resource = PSI_MEM;
+	skel->bss->cases[0].threshold_us = 100000;
+	skel->bss->cases[0].window_us = 1000000;
+	skel->bss->nr_cases = 1;
+	skel->bss->bulk_n = BULK_TRIGGERS - 1;
+	link = bpf_map__attach_struct_ops(skel->maps.psi_test_ops);
+	if (!link) {
+		psi_ops__destroy(skel);
+		OT_FAIL("attach: %s", strerror(errno));
+	}
+	made = skel->bss->bulk_made + !skel->bss->cases[0].ret;
+	n = psi_listed(cgid, &att);
+	if (pipe(stop) || pipe(out)) {
+		bpf_link__destroy(link);
+		psi_ops__destroy(skel);
+		OT_FAIL("pipe");
+	}
+	fflush(stdout);
+	child = fork();
+	if (!child) {
+		close(stop[1]);
+		ca_attach_loop(stop[0], out[1]);
+	}
+	/*
+	 * Let the child's attach loop get going, then detach under it:
+	 * BPF_LINK_DETACH unregisters at once, where closing the last fd
+	 * would leave that to a work item.
+	 */
+	usleep(200000);
+	detach = ot_now_ms();
+	err = bpf_link__detach(link);
+	detach = ot_now_ms() - detach;
+	bpf_link__destroy(link);
+	close(stop[1]);
+	if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	    !WEXITSTATUS(status) && read(out[0], &longest, sizeof(longest)) != sizeof(longest))
+		longest = -1;
+	close(stop[0]);
+	close(out[0]);
+	close(out[1]);
+	psi_ops__destroy(skel);
+	OT_ASSERT(made == BULK_TRIGGERS, "%u of %d triggers made", made, BULK_TRIGGERS);
+	OT_ASSERT(n == BULK_TRIGGERS, "%d triggers listed", n);
+	OT_ASSERT(!err, "BPF_LINK_DETACH: %s", strerror(-err));
+	OT_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status),
+		  "the tcp_congestion_ops attach loop failed (status %d)", status);
+	ot_info("detaching %d triggers: %ld ms; longest tcp_congestion_ops attach meanwhile: %ld ms",
+		BULK_TRIGGERS, detach, longest);
+	OT_ASSERT(detach >= 0 && detach < bound, "the detach took %ld ms (bound %ld)", detach,
+		  bound);
+	OT_ASSERT(longest >= 0 && longest < bound,
+		  "a tcp_congestion_ops attach waited %ld ms (bound %ld)", longest, bound);
+	n = psi_listed(cgid, &att);
+	OT_ASSERT(n == 0 && att == 0, "after detach: %d triggers, %d attachments", n, att);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test detach_many = {
+	.name = "psi_detach_many_triggers_bounded",
+	.description =
+		"detaching a bpf_psi_ops with 4096 triggers, and a tcp_congestion_ops attach racing it, both finish within 3 s",
+	.setup = setup_psi,
+	.run = run_detach_many,
+	.cleanup = cleanup_psi,
+};
+
+REGISTER_OOM_TEST(&detach_many)

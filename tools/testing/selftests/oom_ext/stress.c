@@ -30,6 +30,8 @@
 #include "holders.bpf.skel.h"
 #include "oom_test.h"
 #include "policy_util.h"
+#include "psi_ops.h"
+#include "psi_ops.bpf.skel.h"
 #include "util.h"
 
 #define PSI_LISTING	"/sys/kernel/debug/bpf_psi"
@@ -663,6 +665,7 @@ static enum oom_test_status run_misbehaving(void *ctx)
 	};
 	enum oom_test_status st = OOM_TEST_PASS;
 	struct ot_listing l = {};
+	long old_timeout = -1;
 	unsigned int i;
 
 	for (i = 0; i < 3 && st == OOM_TEST_PASS; i++) {
@@ -672,8 +675,13 @@ static enum oom_test_status run_misbehaving(void *ctx)
 		int n = rounds(m[i].div);
 
 		OT_ASSERT(cg, "cannot create the memcg");
+		/* A stall this long would be ejected: let it run its whole length. */
+		if (m[i].mode == MODE_HOLD)
+			ot_sysctl_set("vm/bpf_oom_handler_timeout_ms", 60000, &old_timeout);
 		skel = ot_policy_start(cg, m[i].mode, 0, &link);
 		if (!skel) {
+			if (old_timeout > 0)
+				ot_sysctl_set("vm/bpf_oom_handler_timeout_ms", old_timeout, NULL);
 			cg_destroy(cg);
 			free(cg);
 			OT_FAIL("attach failed");
@@ -686,6 +694,9 @@ static enum oom_test_status run_misbehaving(void *ctx)
 			st = OOM_TEST_FAIL;
 		}
 		ot_policy_stop(skel, link);
+		if (old_timeout > 0)
+			ot_sysctl_set("vm/bpf_oom_handler_timeout_ms", old_timeout, NULL);
+		old_timeout = -1;
 		cg_destroy(cg);
 		free(cg);
 		ot_info("a policy that %s: %d OOMs resolved by the kernel", m[i].what, n);
@@ -702,3 +713,96 @@ static struct oom_test misbehaving = {
 };
 
 REGISTER_OOM_TEST(&misbehaving)
+
+/* The "dropped" count of attachment @name in the bpf_psi listing; -1 if none. */
+static long long psi_dropped(const char *name)
+{
+	long long events, dropped = -1;
+	char line[256], n[64];
+	FILE *f = fopen(PSI_LISTING, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] != ' ' && sscanf(line, "%63s %lld %lld", n, &events, &dropped) == 3 &&
+		    !strcmp(n, name))
+			break;
+		dropped = -1;
+	}
+	if (f)
+		fclose(f);
+	return dropped;
+}
+
+/*
+ * A bpf_psi_ops whose cgroup-creation handler is stuck while cgroups come
+ * and go: at most 1024 events wait for it (each creation pins its cgroup),
+ * the rest are dropped and counted, and every cgroup is released once the
+ * handler moves on.
+ */
+#define STORM_PAIRS	1500
+static enum oom_test_status run_psi_queue(void *ctx)
+{
+	long long dropped = -1, pinned = -1, left = -1;
+	struct bpf_link *link = NULL;
+	struct psi_ops *skel;
+	char path[256];
+	int i, held = 0, err;
+
+	skel = psi_ops__open();
+	OT_ASSERT(skel, "open failed");
+	skel->bss->hold_online = 1;
+	err = psi_ops__load(skel);
+	if (!err) {
+		link = bpf_map__attach_struct_ops(skel->maps.psi_test_ops);
+		err = link ? 0 : -errno;
+	}
+	if (err) {
+		psi_ops__destroy(skel);
+		OT_FAIL("attach: %s", strerror(-err));
+	}
+	/* The first creation event gets the handler stuck. */
+	snprintf(path, sizeof(path), "%s/q", (char *)ctx);
+	if (!mkdir(path, 0755))
+		rmdir(path);
+	for (i = 0; i < OT_TIMEOUT_MS / 10 && !held; i++) {
+		held = __atomic_load_n(&skel->bss->held, __ATOMIC_ACQUIRE) == 1;
+		if (!held)
+			usleep(10000);
+	}
+	for (i = 0; held && i < STORM_PAIRS; i++) {
+		snprintf(path, sizeof(path), "%s/q%d", (char *)ctx, i % 64);
+		if (mkdir(path, 0755) || rmdir(path))
+			break;
+	}
+	if (held) {
+		dropped = psi_dropped("psi_test");
+		pinned = cg_read_key(ctx, "cgroup.stat", "nr_dying_descendants");
+	}
+	__atomic_store_n(&skel->bss->release, 1, __ATOMIC_RELEASE);
+	if (held)
+		left = dying_after(ctx, OT_TIMEOUT_MS);
+	bpf_link__destroy(link);
+	psi_ops__destroy(skel);
+	OT_ASSERT(held, "the creation handler never ran");
+	OT_ASSERT(i == STORM_PAIRS, "mkdir/rmdir round %d: %s", i, strerror(errno));
+	ot_info("%d cgroups created and removed behind a stuck handler: %lld events dropped, %lld removed cgroups pinned",
+		STORM_PAIRS, dropped, pinned);
+	OT_ASSERT(dropped >= 2 * STORM_PAIRS - 1024,
+		  "%lld events dropped, want at least %d", dropped, 2 * STORM_PAIRS - 1024);
+	OT_ASSERT(pinned >= 0 && pinned <= 1024, "%lld removed cgroups pinned by queued events",
+		  pinned);
+	ot_info("%lld removed cgroups left %d s after the handler moved on", left,
+		OT_TIMEOUT_MS / 1000);
+	/* Every one of them released: check_clean() tells a leak from a slow release. */
+	return check_clean(ctx);
+}
+
+static struct oom_test psi_queue = {
+	.name = "stress_psi_event_queue_bounded",
+	.description =
+		"cgroup events behind a stuck bpf_psi_ops handler: at most 1024 queued, the rest dropped and counted, every cgroup released",
+	.setup = setup_stress,
+	.run = run_psi_queue,
+	.cleanup = cleanup_stress,
+};
+
+REGISTER_OOM_TEST(&psi_queue)

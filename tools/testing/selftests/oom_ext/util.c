@@ -26,7 +26,7 @@
 
 #include "util.h"
 
-static long now_ms(void)
+long ot_now_ms(void)
 {
 	struct timespec ts;
 
@@ -112,7 +112,7 @@ long long cg_id(const char *path)
 
 int cg_wait_unpopulated(const char *path, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = ot_now_ms() + timeout_ms;
 	char name[PATH_MAX], buf[256];
 	int fd, ret = -ETIMEDOUT;
 
@@ -134,7 +134,7 @@ int cg_wait_unpopulated(const char *path, int timeout_ms)
 			ret = 0;
 			break;
 		}
-		left = deadline - now_ms();
+		left = deadline - ot_now_ms();
 		if (left <= 0)
 			break;
 		/* kernfs signals POLLPRI on every change of cgroup.events. */
@@ -418,9 +418,19 @@ int kmsg_count_splats(int fd)
 	return n;
 }
 
+int kmsg_count(int fd, const char *needle)
+{
+	char msg[1024];
+	int r, n = 0;
+
+	while ((r = kmsg_next(fd, msg, sizeof(msg))) > 0)
+		n += !!strstr(msg, needle);
+	return r < 0 ? -1 : n;
+}
+
 int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = ot_now_ms() + timeout_ms;
 	char msg[1024];
 
 	for (;;) {
@@ -435,9 +445,35 @@ int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeou
 				return 1;
 			}
 		}
-		left = deadline - now_ms();
+		left = deadline - ot_now_ms();
 		if (r < 0 || left <= 0)
 			return 0;
 		poll(&pfd, 1, left);
 	}
+}
+
+int ot_sysctl_set(const char *path, long val, long *old)
+{
+	char file[256], buf[32];
+	int fd, n, err = 0;
+
+	snprintf(file, sizeof(file), "/proc/sys/%s", path);
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (old) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		buf[n] = 0;
+		*old = strtol(buf, NULL, 10);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld", val);
+	if (pwrite(fd, buf, n, 0) != n)
+		err = -errno;
+out:
+	close(fd);
+	return err;
 }

@@ -25,6 +25,14 @@
  */
 #define OT_TIMEOUT_MS	ot_timeout_ms()
 int ot_timeout_ms(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+long ot_now_ms(void);
+
+/*
+ * Set the sysctl at @path (under /proc/sys) to @val; the old value goes to
+ * *@old when not NULL. 0 or -errno.
+ */
+int ot_sysctl_set(const char *path, long val, long *old);
 
 /* Mount cgroup2 if needed and create the per-run root with +memory. */
 int cg_init(void);
@@ -97,5 +105,7 @@ int kmsg_count_splats(int fd);
  * matching record is copied to @line when non-NULL.
  */
 int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms);
+/* How many of the records logged since kmsg_open() contain @needle; -1 on error. */
+int kmsg_count(int fd, const char *needle);
 
 #endif /* __OOM_UTIL_H__ */
