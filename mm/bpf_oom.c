@@ -77,15 +77,27 @@ struct bpf_oom {
 	struct mem_cgroup *memcg;	/* css reference held until unreg() */
 	struct bpf_oom_hup *hup;	/* preallocated; NULL once handed over */
 	struct list_head node;		/* on bpf_oom_list */
-	int ejected;			/* ran over its time: dispatch skips it */
+	/*
+	 * lock orders an ejection against update(): the ejection of ops that
+	 * update() already replaced is dropped, and update() refuses an
+	 * ejected policy. Taken under oom_lock, and under bpf_oom_mutex.
+	 */
+	spinlock_t lock;
+	bool ejected;			/* ran over its time: dispatch skips it */
+	u64 kill_ns;			/* oom_lock: this call's time in kills */
 	atomic64_t calls;
 	atomic64_t handled;
 	atomic64_t false_claims;
 	atomic64_t kills;
 };
 
-/* How long an exiting victim with MMF_OOM_SKIP may hold up a domain. */
+/*
+ * How long an exiting victim with MMF_OOM_SKIP may hold up a domain, and
+ * signal->bpf_oom_exit_seen once that time is over (see
+ * bpf_oom_task_pending()); 0 there means "not met yet".
+ */
 #define BPF_OOM_EXIT_GRACE	HZ
+#define BPF_OOM_GRACE_OVER	1UL
 
 /*
  * vm.bpf_oom_handler_timeout_ms: how long one handler call may run. The
@@ -136,20 +148,28 @@ static struct bpf_oom_hup *bpf_oom_take_hup(struct bpf_oom *bo)
 }
 
 /*
- * A handler call ran longer than vm.bpf_oom_handler_timeout_ms: stop
- * calling the policy now (dispatch skips it, so later OOMs go to the
+ * A handler call of @ops ran longer than vm.bpf_oom_handler_timeout_ms:
+ * stop calling the policy now (dispatch skips it, so later OOMs go to the
  * policies above it, then the kernel) and detach its link from a work
  * item, as for a removed cgroup, which wakes poll() on the link with
  * EPOLLHUP. Called with oom_lock held, so the detach cannot run inline.
+ * If update() replaced @ops meanwhile, the slow program is gone already
+ * and the new one is not to blame.
  */
-static void bpf_oom_eject(struct bpf_oom *bo, u64 elapsed_ns)
+static void bpf_oom_eject(struct bpf_oom *bo, struct bpf_oom_ops *ops, u64 elapsed_ns)
 {
 	struct bpf_oom_hup *hup;
+	bool eject;
 
-	if (cmpxchg(&bo->ejected, 0, 1))
+	spin_lock(&bo->lock);
+	eject = !bo->ejected && rcu_access_pointer(bo->ops) == ops;
+	if (eject)
+		WRITE_ONCE(bo->ejected, true);
+	spin_unlock(&bo->lock);
+	if (!eject)
 		return;
 	pr_warn("bpf_oom: policy %s (cgroup id %llu) ran %llu ms under oom_lock, over vm.bpf_oom_handler_timeout_ms=%u: detached\n",
-		bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp), div_u64(elapsed_ns, NSEC_PER_MSEC),
+		ops->name, cgroup_id(bo->cgrp), div_u64(elapsed_ns, NSEC_PER_MSEC),
 		READ_ONCE(bpf_oom_timeout_ms));
 	hup = bpf_oom_take_hup(bo);
 	if (hup)
@@ -162,27 +182,30 @@ static void bpf_oom_eject(struct bpf_oom *bo, u64 elapsed_ns)
  * passes would otherwise let the policies above it, then the kernel, kill
  * again for the same OOM. BPF_OOM_HANDLED without a kill is a false claim.
  */
-static bool bpf_oom_call(struct bpf_oom *bo, struct oom_control *oc)
+static bool bpf_oom_call(struct bpf_oom *bo, struct bpf_oom_ops *ops,
+			 struct oom_control *oc)
 {
-	struct bpf_oom_ops *ops = bpf_oom_cur_ops(bo);
 	enum bpf_oom_result ret;
 	u64 start, elapsed;
-
-	if (!ops->handle_out_of_memory || READ_ONCE(bo->ejected))
-		return false;
 
 	/* Only kfuncs that free memory set this: the forward-progress rule. */
 	oc->bpf_memory_freed = false;
 	oc->bpf_oom = bo;
+	bo->kill_ns = 0;
 	atomic64_inc(&bo->calls);
 	start = ktime_get_ns();
 	pagefault_disable();
 	ret = ops->handle_out_of_memory(oc, bo->cgrp);
 	pagefault_enable();
-	elapsed = ktime_get_ns() - start;
+	/*
+	 * The policy's own time: not what its kills took (the OOM report on
+	 * a slow console, the reaper's queueing), which the kernel's own
+	 * kill would have taken as well.
+	 */
+	elapsed = ktime_get_ns() - start - bo->kill_ns;
 	oc->bpf_oom = NULL;
 	if (elapsed > (u64)READ_ONCE(bpf_oom_timeout_ms) * NSEC_PER_MSEC)
-		bpf_oom_eject(bo, elapsed);
+		bpf_oom_eject(bo, ops, elapsed);
 
 	if (!oc->bpf_memory_freed) {
 		if (ret == BPF_OOM_HANDLED)
@@ -235,6 +258,23 @@ static bool bpf_oom_memcg_has_room(struct oom_control *oc)
  * does not help this allocation. bpf_oom_kill_process() refuses such a task
  * for the same reason.
  */
+static bool bpf_oom_exit_grace(struct signal_struct *sig)
+{
+	unsigned long seen = sig->bpf_oom_exit_seen;
+
+	/* Latched: a stuck victim never gets a second grace (jiffies wrap). */
+	if (seen == BPF_OOM_GRACE_OVER)
+		return false;
+	if (!seen) {
+		seen = max(jiffies, BPF_OOM_GRACE_OVER + 1);
+		sig->bpf_oom_exit_seen = seen;
+	}
+	if (time_before(jiffies, seen + BPF_OOM_EXIT_GRACE))
+		return true;
+	sig->bpf_oom_exit_seen = BPF_OOM_GRACE_OVER;
+	return false;
+}
+
 static bool bpf_oom_task_pending(struct oom_control *oc, struct task_struct *task)
 {
 	struct signal_struct *sig = task->signal;
@@ -242,15 +282,11 @@ static bool bpf_oom_task_pending(struct oom_control *oc, struct task_struct *tas
 
 	if (!mm)
 		return false;
-	if (!oc->memcg && !oom_cpuset_eligible(task, oc))
+	if (mm_flags_test(MMF_OOM_SKIP, mm) &&
+	    (!(task->flags & PF_EXITING) || !bpf_oom_exit_grace(sig)))
 		return false;
-	if (!mm_flags_test(MMF_OOM_SKIP, mm))
-		return true;
-	if (!(task->flags & PF_EXITING))
-		return false;
-	if (!sig->bpf_oom_exit_seen)
-		sig->bpf_oom_exit_seen = jiffies ?: 1;
-	return time_before(jiffies, sig->bpf_oom_exit_seen + BPF_OOM_EXIT_GRACE);
+	/* Last: it walks the victim's threads. */
+	return oc->memcg || oom_cpuset_eligible(task, oc);
 }
 
 /*
@@ -324,8 +360,13 @@ bool bpf_oom_handle(struct oom_control *oc)
 	for (memcg = oc->memcg ?: root_mem_cgroup; memcg;
 	     memcg = parent_mem_cgroup(memcg)) {
 		struct bpf_oom *bo = srcu_dereference(memcg->bpf_oom, &bpf_oom_srcu);
+		struct bpf_oom_ops *ops;
 
-		if (!bo)
+		/* An ejected policy, or one without a handler, sees nothing. */
+		if (!bo || READ_ONCE(bo->ejected))
+			continue;
+		ops = bpf_oom_cur_ops(bo);
+		if (!ops->handle_out_of_memory)
 			continue;
 		/*
 		 * Only OOMs that some policy would see wait for a pending
@@ -338,7 +379,7 @@ bool bpf_oom_handle(struct oom_control *oc)
 			break;
 		}
 		called = true;
-		if (bpf_oom_call(bo, oc)) {
+		if (bpf_oom_call(bo, ops, oc)) {
 			handled = true;
 			break;
 		}
@@ -440,6 +481,7 @@ static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 		return -ENOMEM;
 	}
 	INIT_WORK(&bo->hup->work, bpf_oom_hup_workfn);
+	spin_lock_init(&bo->lock);
 	RCU_INIT_POINTER(bo->ops, ops);
 	bo->link = link;
 	bo->cgrp = cgrp;
@@ -508,12 +550,18 @@ static int bpf_oom_ops_update(void *kdata, void *old_kdata, struct bpf_link *lin
 		return -EPERM;
 	mutex_lock(&bpf_oom_mutex);
 	bo = bpf_oom_find(link);
-	/* Gone with its memcg, or ejected: its detach is on its way. */
-	if (!bo || READ_ONCE(bo->ejected) ||
-	    rcu_access_pointer(bo->memcg->bpf_oom) != bo)
+	/* Gone with its memcg: its detach is on its way. */
+	if (!bo || rcu_access_pointer(bo->memcg->bpf_oom) != bo) {
 		err = -ENOLINK;
-	else
-		rcu_assign_pointer(bo->ops, (struct bpf_oom_ops *)kdata);
+	} else {
+		/* Ejected: likewise. See bpf_oom_eject() for the other side. */
+		spin_lock(&bo->lock);
+		if (bo->ejected)
+			err = -ENOLINK;
+		else
+			rcu_assign_pointer(bo->ops, (struct bpf_oom_ops *)kdata);
+		spin_unlock(&bo->lock);
+	}
 	mutex_unlock(&bpf_oom_mutex);
 	if (!err)
 		synchronize_srcu(&bpf_oom_srcu);
@@ -575,12 +623,21 @@ static int bpf_oom_ops_init(struct btf *btf)
 static const struct bpf_func_proto *
 bpf_oom_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
 {
+	const struct bpf_func_proto *fn;
+
 	switch (func_id) {
 	case BPF_FUNC_copy_from_user:
 	case BPF_FUNC_copy_from_user_task:
 		return NULL;
 	default:
-		return bpf_base_func_proto(func_id, prog);
+		fn = bpf_base_func_proto(func_id, prog);
+		/*
+		 * No helper that may sleep (a sleepable handler gets, for
+		 * instance, the bpf_get_task_stack() that reads build ids
+		 * from files): the same rule as for kfuncs, with no
+		 * exceptions.
+		 */
+		return fn && fn->might_sleep ? NULL : fn;
 	}
 }
 
@@ -684,6 +741,7 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 	struct task_struct *p;
 	bool in_domain;
 	int err = 0;
+	u64 start;
 
 	if (is_global_init(task) || (task->flags & PF_KTHREAD))
 		return -EPERM;
@@ -714,6 +772,7 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 	if (err)
 		return err;
 
+	start = ktime_get_ns();
 	if (bo)
 		pr_warn_ratelimited("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
 				    bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp));
@@ -722,6 +781,8 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 	oc->chosen = task;
 	oom_kill_process(oc, message__str);
 	oc->chosen = NULL;
+	if (bo)
+		bo->kill_ns += ktime_get_ns() - start;
 
 	oc->bpf_memory_freed = true;
 	if (bo)

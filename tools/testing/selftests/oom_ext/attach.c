@@ -222,20 +222,35 @@ REGISTER_OOM_TEST(&deny_nosleep)
 
 static enum oom_test_status run_deny_fault(void *ctx)
 {
-	struct deny_fault *skel = deny_fault__open();
-	enum oom_test_status st;
+	static const struct {
+		const char *map, *what, *want;
+	} c[] = {
+		{ "fault_ops", "bpf_copy_from_user() in a handler",
+		  "cannot use helper bpf_copy_from_user#" },
+		{ "stack_ops", "the sleepable bpf_get_task_stack() in a handler",
+		  "cannot use helper bpf_get_task_stack#" },
+	};
+	enum oom_test_status st = OOM_TEST_PASS;
+	struct deny_fault *skel;
+	struct bpf_map *m;
+	unsigned int i;
 
-	OT_ASSERT(skel, "open failed");
-	st = ot_expect_load_refused(skel->obj, "bpf_copy_from_user() in a handler",
-				    "cannot use helper bpf_copy_from_user#");
-	deny_fault__destroy(skel);
+	for (i = 0; i < ARRAY_SIZE(c) && st == OOM_TEST_PASS; i++) {
+		skel = deny_fault__open();
+		OT_ASSERT(skel, "open failed");
+		bpf_object__for_each_map(m, skel->obj)
+			if (bpf_map__type(m) == BPF_MAP_TYPE_STRUCT_OPS)
+				bpf_map__set_autocreate(m, !strcmp(bpf_map__name(m), c[i].map));
+		st = ot_expect_load_refused(skel->obj, c[i].what, c[i].want);
+		deny_fault__destroy(skel);
+	}
 	return st;
 }
 
 static struct oom_test deny_fault = {
 	.name = "attach_kfunc_no_user_faults_in_handler",
 	.description =
-		"a handler calling bpf_copy_from_user() (it may fault under oom_lock) is rejected by the verifier",
+		"handlers calling bpf_copy_from_user() or the sleepable bpf_get_task_stack() (they may fault or do I/O under oom_lock) are rejected by the verifier",
 	.run = run_deny_fault,
 };
 

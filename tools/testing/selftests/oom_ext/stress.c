@@ -743,8 +743,8 @@ static enum oom_test_status run_psi_queue(void *ctx)
 {
 	long long dropped = -1, pinned = -1, left = -1;
 	struct bpf_link *link = NULL;
+	char path[256], first[256];
 	struct psi_ops *skel;
-	char path[256];
 	int i, held = 0, err;
 
 	skel = psi_ops__open();
@@ -759,10 +759,12 @@ static enum oom_test_status run_psi_queue(void *ctx)
 		psi_ops__destroy(skel);
 		OT_FAIL("attach: %s", strerror(-err));
 	}
-	/* The first creation event gets the handler stuck. */
-	snprintf(path, sizeof(path), "%s/q", (char *)ctx);
-	if (!mkdir(path, 0755))
-		rmdir(path);
+	/*
+	 * The first creation event gets the handler stuck. The cgroup stays
+	 * until then: the handler is not called for a cgroup already removed.
+	 */
+	snprintf(first, sizeof(first), "%s/q", (char *)ctx);
+	mkdir(first, 0755);
 	for (i = 0; i < OT_TIMEOUT_MS / 10 && !held; i++) {
 		held = __atomic_load_n(&skel->bss->held, __ATOMIC_ACQUIRE) == 1;
 		if (!held)
@@ -778,6 +780,7 @@ static enum oom_test_status run_psi_queue(void *ctx)
 		pinned = cg_read_key(ctx, "cgroup.stat", "nr_dying_descendants");
 	}
 	__atomic_store_n(&skel->bss->release, 1, __ATOMIC_RELEASE);
+	rmdir(first);
 	if (held)
 		left = dying_after(ctx, OT_TIMEOUT_MS);
 	bpf_link__destroy(link);
@@ -786,8 +789,9 @@ static enum oom_test_status run_psi_queue(void *ctx)
 	OT_ASSERT(i == STORM_PAIRS, "mkdir/rmdir round %d: %s", i, strerror(errno));
 	ot_info("%d cgroups created and removed behind a stuck handler: %lld events dropped, %lld removed cgroups pinned",
 		STORM_PAIRS, dropped, pinned);
-	OT_ASSERT(dropped >= 2 * STORM_PAIRS - 1024,
-		  "%lld events dropped, want at least %d", dropped, 2 * STORM_PAIRS - 1024);
+	/* 2 x 1500 events, at most 1024 queued: most of the rest dropped. */
+	OT_ASSERT(dropped >= STORM_PAIRS, "%lld events dropped, want at least %d", dropped,
+		  STORM_PAIRS);
 	OT_ASSERT(pinned >= 0 && pinned <= 1024, "%lld removed cgroups pinned by queued events",
 		  pinned);
 	ot_info("%lld removed cgroups left %d s after the handler moved on", left,
