@@ -4,8 +4,8 @@
  * cases[] and records each bpf_psi_create_trigger() result there. With
  * fail_init set, init() returns the last result, so that a refused trigger
  * fails the attach. With hold_online set, handle_cgroup_online() spins
- * (bounded) until the test sets release: a slow handler, while cgroup
- * events pile up behind it.
+ * (bounded) for each live cgroup until the test sets release: a stuck
+ * handler, while cgroup events pile up behind it.
  */
 #include <oom_ext/kfuncs.bpf.h>
 
