@@ -13,7 +13,7 @@ CMD	?=
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
 .PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi bench-peers clean \
-	kernel-debug test-debug stress
+	kernel-debug test-debug stress test-memcg
 
 help:
 	@echo "oom_ext targets (TREE=$(TREE)):"
@@ -26,6 +26,9 @@ help:
 	@echo "  test-debug the same tests on a lockdep + KASAN + kmemleak kernel (DEBUG_TREE);"
 	@echo "             any report fails the run (about 25 min; its first build 15 to 36 min)"
 	@echo "  stress     the stress tests with STRESS_N rounds (default 1000; about 11 min)"
+	@echo "  test-memcg the kernel's memcg selftests (test_memcontrol, test_kill) from ext4, with no"
+	@echo "             policy and under each of ours (make test runs it too); BASE=1: on the"
+	@echo "             unpatched 7.2.13 base instead (built in $(OUT)/linux-base)"
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~8 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
@@ -60,6 +63,9 @@ test-debug: deps selftests kernel-debug
 
 stress: deps selftests
 	@VM_TIMEOUT=$${VM_TIMEOUT:-5400} OOM_EXT_STRESS_N=$(STRESS_N) tooling/test.sh $(TREE) stress_
+
+test-memcg: deps selftests
+	@tooling/memcg-test.sh $(if $(BASE),--base) $(TREE)
 
 demo: deps selftests
 	@tooling/vm.sh $(TREE) -- $(CURDIR)/tooling/demo.sh

@@ -8,7 +8,8 @@
 #
 #   tooling/test.sh TREE_DIR [FILTER]
 #
-# FILTER "host" runs only the checks that need no VM (the last block).
+# FILTER "host" runs only the checks that need no VM (the last block);
+# "nosubsys", "numa" and "memcg" only the tests of those boots.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,14 +30,26 @@ if [ "$filter" != host ]; then
 		2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 fi
-# The nosubsys tests need a boot without the memory and pressure
-# controllers; in the boot above they skip.
-if [ -z "$filter" ] || [ "$filter" = nosubsys ]; then
-	VM_APPEND="cgroup_disable=memory,pressure" "$top/tooling/vm.sh" "$tree" -- \
-		env OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" "${check[@]}" "$runner" -t nosubsys \
-		2>&1 | tee -a "$log"
+# Tests that need another boot, each with its own kernel parameters; in the
+# boot above they skip. nosubsys: no memory and pressure controllers. numa:
+# two emulated NUMA nodes, for OOMs constrained by a mempolicy.
+other_boot() { # filter kernel-parameters
+	if [ -z "$filter" ] || [ "$filter" = "$1" ]; then
+		VM_APPEND="$2" "$top/tooling/vm.sh" "$tree" -- \
+			env OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" "${check[@]}" "$runner" -t "$1" \
+			2>&1 | tee -a "$log"
+		local rc2=${PIPESTATUS[0]}
+		# 4 (KSFT_SKIP): everything in the first boot skipped, not a failure.
+		if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then rc=$rc2; fi
+	fi
+}
+other_boot nosubsys "cgroup_disable=memory,pressure"
+other_boot numa "numa=fake=2"
+# The kernel's own memcg selftests, without a policy and under each of ours
+# (tooling/memcg-test.sh): a boot of their own, with ext4 and swap on zram.
+if [ -z "$filter" ] || [ "$filter" = memcg ]; then
+	OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" "$top/tooling/memcg-test.sh" "$tree" 2>&1 | tee -a "$log"
 	rc2=${PIPESTATUS[0]}
-	# 4 (KSFT_SKIP): everything in the first boot skipped, not a failure.
 	if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then rc=$rc2; fi
 fi
 

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,49 +26,12 @@
 #include <bpf/bpf.h>
 
 #include <oom_ext/oom_ext.h>
+#include "oom_cgroup_aware.h"
 #include "oom_cgroup_aware.bpf.skel.h"
 
-enum {
-	OPT_PREFER = 0x100,
-	OPT_AVOID,
-	OPT_OMIT,
-	OPT_GROUP_KILL,
-	OPT_GROUP_KILL_ALL,
-	OPT_NO_XATTRS,
-};
-
-static const struct option extra_opts[] = {
-	{ "prefer", required_argument, NULL, OPT_PREFER },
-	{ "avoid", required_argument, NULL, OPT_AVOID },
-	{ "omit", required_argument, NULL, OPT_OMIT },
-	{ "group-kill", required_argument, NULL, OPT_GROUP_KILL },
-	{ "group-kill-all", no_argument, NULL, OPT_GROUP_KILL_ALL },
-	{ "no-xattrs", no_argument, NULL, OPT_NO_XATTRS },
-	{}
-};
-
-static const char extra_help[] =
-"  --prefer PATH        choose this cgroup sooner: its score counts 8 times\n"
-"  --avoid PATH         choose this cgroup later: its score counts 1/8\n"
-"  --omit PATH          never choose this cgroup or anything below it\n"
-"  --group-kill PATH    when chosen, kill every process of this cgroup\n"
-"  --group-kill-all     kill every process of the cgroup the choice ends in,\n"
-"                       not only its largest task\n"
-"                       (PATH options may be repeated; settings are kept by\n"
-"                       cgroup id and dropped when the cgroup is removed)\n"
-"  --no-xattrs          ignore the cgroups' marks: user.oomd_omit,\n"
-"                       user.oomd_avoid, user.oomd_prefer (systemd's\n"
-"                       ManagedOOMPreference=; only on cgroups owned by root or\n"
-"                       by the attach cgroup's owner), trusted.oomd_avoid and\n"
-"                       trusted.oomd_prefer\n";
-
-static struct {
-	const char *path;
-	__u32 flag;
-	__u64 cgid;
-} configured[OOM_EXT_MAX_CONFIGURED];
-static int nr_configured;
-static bool group_kill_all;
+/* --prefer, --avoid, --omit, --group-kill: the flag is the path's tag. */
+static struct oom_ext_path paths[OOM_EXT_MAX_CONFIGURED];
+static struct oom_ext_paths configured = OOM_EXT_PATHS_INIT(paths);
 static bool no_xattrs;
 static const char *scan_top;	/* the attach cgroup, resolved */
 
@@ -87,33 +49,35 @@ static const char *flag_name(__u32 flag)
 	}
 }
 
-static int extra_opt(int opt, const char *arg)
-{
-	static const __u32 flags[] = {
-		[OPT_PREFER - OPT_PREFER] = OOM_EXT_CG_PREFER,
-		[OPT_AVOID - OPT_PREFER] = OOM_EXT_CG_AVOID,
-		[OPT_OMIT - OPT_PREFER] = OOM_EXT_CG_OMIT,
-		[OPT_GROUP_KILL - OPT_PREFER] = OOM_EXT_CG_GROUP_KILL,
-	};
+/* A setting, from the command line or a cgroup's trusted.oomd_* mark. */
+struct setting {
+	const char *setting;
+	const char *cgroup;
+	const char *xattr;
+};
 
-	if (opt == OPT_GROUP_KILL_ALL) {
-		group_kill_all = true;
-		return 0;
-	}
-	if (opt == OPT_NO_XATTRS) {
-		no_xattrs = true;
-		return 0;
-	}
-	if (opt < OPT_PREFER || opt > OPT_GROUP_KILL)
-		return -1;
-	if (nr_configured == OOM_EXT_MAX_CONFIGURED) {
-		oom_ext_err("at most %d cgroups can be configured", OOM_EXT_MAX_CONFIGURED);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-	configured[nr_configured].path = arg;
-	configured[nr_configured].flag = flags[opt - OPT_PREFER];
-	nr_configured++;
-	return 0;
+static const struct oom_ext_field setting_fields[] = {
+	OOM_EXT_FIELD("setting", OOM_EXT_F_STRP, struct setting, setting),
+	{ .name = "cgroup", .type = OOM_EXT_F_STRP, .off = offsetof(struct setting, cgroup),
+	  .if_set = "cgroup" },
+	{ .name = "xattr", .type = OOM_EXT_F_STRP, .off = offsetof(struct setting, xattr),
+	  .if_set = "xattr" },
+	{}
+};
+
+static const struct oom_ext_format setting_format = {
+	"setting", "{setting} {cgroup}{?xattr  ({xattr})}", setting_fields,
+};
+
+static const struct oom_ext_format group_kill_all_format = {
+	"setting", "group kill for every chosen cgroup", setting_fields,
+};
+
+static void announce(const char *what, const char *path, const char *xattr)
+{
+	struct setting s = { what, path, xattr };
+
+	oom_ext_print(&setting_format, &s);
 }
 
 /* Is @path (resolved) @top or below it? */
@@ -131,7 +95,7 @@ static bool below(const char *path, const char *top)
  * cgroup, not configured both ways. Exits with one line on the first
  * problem, before anything is loaded.
  */
-static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
+static void check_configured(const char *cgroup, uid_t *owner)
 {
 	static char top[PATH_MAX];
 	char real[PATH_MAX], file[PATH_MAX + 16];
@@ -139,15 +103,16 @@ static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
 	struct stat st;
 	int i, j;
 
-	if (!realpath(opts->cgroup ?: "/sys/fs/cgroup", top) || stat(top, &st)) {
-		oom_ext_err("%s: %s", opts->cgroup ?: "/sys/fs/cgroup", strerror(errno));
+	if (!realpath(cgroup ?: "/sys/fs/cgroup", top) || stat(top, &st)) {
+		oom_ext_err("%s: %s", cgroup ?: "/sys/fs/cgroup", strerror(errno));
 		exit(OOM_EXT_EXIT_USAGE);
 	}
 	*owner = st.st_uid;
 	scan_top = top;
-	for (i = 0; i < nr_configured; i++) {
-		const char *path = configured[i].path;
-		const char *opt = flag_name(configured[i].flag);
+	for (i = 0; i < (int)configured.n; i++) {
+		struct oom_ext_path *c = &configured.v[i];
+		const char *path = c->path;
+		const char *opt = flag_name(c->tag);
 
 		if (!realpath(path, real) || stat(real, &st)) {
 			oom_ext_err("--%s %s: %s", opt, path, strerror(errno));
@@ -168,14 +133,14 @@ static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
 			oom_ext_err("--%s %s: not below the attach cgroup %s", opt, path, top);
 			exit(OOM_EXT_EXIT_USAGE);
 		}
-		configured[i].cgid = oom_ext_cgroup_id(real);
+		c->cgid = oom_ext_cgroup_id(real);
 		for (j = 0; j < i; j++) {
-			__u32 both = configured[i].flag | configured[j].flag;
+			__u32 both = c->tag | configured.v[j].tag;
 
-			if (configured[j].cgid == configured[i].cgid &&
+			if (configured.v[j].cgid == c->cgid &&
 			    both == (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID)) {
 				oom_ext_err("--%s %s: also given to --%s", opt, path,
-					    flag_name(configured[j].flag));
+					    flag_name(configured.v[j].tag));
 				exit(OOM_EXT_EXIT_USAGE);
 			}
 		}
@@ -187,47 +152,35 @@ static void check_configured(const struct oom_ext_opts *opts, uid_t *owner)
  * checks each cgroup again afterwards: one removed in between would
  * otherwise leave an entry behind.
  */
-static int write_configured(struct bpf_map *map)
+static int write_configured(struct bpf_map *map, bool group_kill_all)
 {
-	int i, fd = bpf_map__fd(map);
+	int fd = bpf_map__fd(map);
+	unsigned int i;
 
-	for (i = 0; i < nr_configured; i++) {
-		__u64 key = configured[i].cgid;
+	for (i = 0; i < configured.n; i++) {
+		const struct oom_ext_path *c = &configured.v[i];
+		__u64 key = c->cgid;
 		__u32 flags = 0;
 
 		bpf_map_lookup_elem(fd, &key, &flags);
-		flags |= configured[i].flag;
+		flags |= c->tag;
 		if (bpf_map_update_elem(fd, &key, &flags, BPF_ANY)) {
-			oom_ext_err("--%s %s: cannot store the setting: %s",
-				    flag_name(configured[i].flag), configured[i].path,
-				    strerror(errno));
+			oom_ext_err("--%s %s: cannot store the setting: %s", flag_name(c->tag),
+				    c->path, strerror(errno));
 			return -1;
 		}
-		if (oom_ext_cgroup_id(configured[i].path) != key) {
+		if (oom_ext_cgroup_id(c->path) != key) {
 			bpf_map_delete_elem(fd, &key);
 			oom_ext_err("--%s %s: the cgroup was removed meanwhile",
-				    flag_name(configured[i].flag), configured[i].path);
+				    flag_name(c->tag), c->path);
 			return -1;
 		}
 	}
-	for (i = 0; i < nr_configured; i++) {
-		if (oom_ext_json) {
-			oom_ext_json_begin("setting");
-			oom_ext_json_str("setting", flag_name(configured[i].flag));
-			oom_ext_json_str("cgroup", configured[i].path);
-			oom_ext_json_end();
-		} else {
-			oom_ext_info("%s %s\n", flag_name(configured[i].flag),
-				     configured[i].path);
-		}
-	}
-	if (group_kill_all && oom_ext_json) {
-		oom_ext_json_begin("setting");
-		oom_ext_json_str("setting", "group-kill-all");
-		oom_ext_json_end();
-	} else if (group_kill_all) {
-		oom_ext_info("group kill for every chosen cgroup\n");
-	}
+	for (i = 0; i < configured.n; i++)
+		announce(flag_name(configured.v[i].tag), configured.v[i].path, NULL);
+	if (group_kill_all)
+		oom_ext_print(&group_kill_all_format,
+			      &(struct setting){ .setting = "group-kill-all" });
 	return 0;
 }
 
@@ -256,20 +209,6 @@ static bool has_mark(const char *path, const char *name)
 		return false;
 	return (v[0] && strchr("1yYtT", v[0])) ||
 	       ((v[0] == 'o' || v[0] == 'O') && (v[1] == 'n' || v[1] == 'N'));
-}
-
-static void announce_mark(const char *path, const char *what, const char *xattr)
-{
-	if (oom_ext_json) {
-		oom_ext_json_begin("setting");
-		oom_ext_json_str("setting", what);
-		oom_ext_json_str("cgroup", path);
-		oom_ext_json_str("xattr", xattr);
-		oom_ext_json_end();
-	} else {
-		oom_ext_info("%s %s (%s)\n", what, path, xattr);
-		fflush(stdout);
-	}
 }
 
 static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -310,8 +249,8 @@ static int scan_one(const char *path, const struct stat *st, int type, struct FT
 		warned = true;
 		return 0;
 	}
-	announce_mark(path, flag_name(mark), mark == OOM_EXT_CG_AVOID ?
-		      "trusted.oomd_avoid" : "trusted.oomd_prefer");
+	announce(flag_name(mark), path, mark == OOM_EXT_CG_AVOID ?
+		 "trusted.oomd_avoid" : "trusted.oomd_prefer");
 	return 0;
 }
 
@@ -325,7 +264,7 @@ static bool was_marked(__u64 cgid)
 	return false;
 }
 
-static void scan_trusted(void)
+static void scan_trusted(struct oom_ext_loop *loop)
 {
 	__u64 keys[OOM_EXT_MAX_CONFIGURED], *prev = NULL;
 	char path[PATH_MAX];
@@ -349,7 +288,7 @@ static void scan_trusted(void)
 			continue;
 		snprintf(path, sizeof(path), "/sys/fs/cgroup");
 		oom_ext_cgroup_path(keys[i], path + strlen(path), sizeof(path) - strlen(path));
-		announce_mark(path, "unmarked", "trusted.oomd_*");
+		announce("unmarked", path, "trusted.oomd_*");
 	}
 }
 
@@ -372,51 +311,84 @@ static bool recursive_protection(void)
 	return ret;
 }
 
+#define CG_OPT(__name, __flag, __help)						\
+	{ .name = (__name), .arg = "PATH", .kind = OOM_EXT_OPT_PATHS,		\
+	  .dest = &configured, .tag = (__flag), .help = (__help) }
+
 int main(int argc, char **argv)
 {
-	struct oom_cgroup_aware *skel;
+	struct oom_cgroup_aware *skel = OOM_EXT_OPEN(oom_cgroup_aware);
+	struct oom_ext_loop loop = {};
 	struct oom_ext_opts opts;
-	struct bpf_link *cleanup;
+	const char *cgroup = NULL;
 	bool user_marks;
 	uid_t owner;
 	int ret;
+	const struct oom_ext_option options[] = {
+		OOM_EXT_OPT_ATTACH(&cgroup),
+		OOM_EXT_OPT_DRY_RUN(&skel->rodata->dry_run),
+		CG_OPT("prefer", OOM_EXT_CG_PREFER,
+		       "choose this cgroup sooner: its score counts 8 times"),
+		CG_OPT("avoid", OOM_EXT_CG_AVOID,
+		       "choose this cgroup later: its score counts 1/8"),
+		CG_OPT("omit", OOM_EXT_CG_OMIT,
+		       "never choose this cgroup or anything below it"),
+		CG_OPT("group-kill", OOM_EXT_CG_GROUP_KILL,
+		       "when chosen, kill every process of this cgroup"),
+		{ .name = "group-kill-all", .kind = OOM_EXT_OPT_FLAG,
+		  .dest = (void *)&skel->rodata->group_kill_all,
+		  .help = "kill every process of the cgroup the choice ends in,\n"
+			  "not only its largest task\n"
+			  "(PATH options may be repeated; settings are kept by\n"
+			  "cgroup id and dropped when the cgroup is removed)" },
+		{ .name = "no-xattrs", .kind = OOM_EXT_OPT_FLAG, .dest = &no_xattrs,
+		  .help = "ignore the cgroups' marks: user.oomd_omit,\n"
+			  "user.oomd_avoid, user.oomd_prefer (systemd's\n"
+			  "ManagedOOMPreference=; only on cgroups owned by root or\n"
+			  "by the attach cgroup's owner), trusted.oomd_avoid and\n"
+			  "trusted.oomd_prefer" },
+		{}
+	};
+	const struct oom_ext_tool tool = {
+		.summary =
+		"kill by cgroup: descend to the cgroup using most memory above its protection",
+		.options = options,
+	};
 
-	oom_ext_parse(argc, argv,
-		      "kill by cgroup: descend to the cgroup using most memory above its protection",
-		      extra_opts, extra_help, extra_opt, &opts);
-	oom_ext_check(&opts);
-	check_configured(&opts, &owner);
+	oom_ext_parse(argc, argv, &tool, &opts);
+	oom_ext_check(cgroup, &opts);
+	check_configured(cgroup, &owner);
 	user_marks = !no_xattrs;
 	if (user_marks && !oom_ext_kernel_has_func("bpf_cgroup_read_xattr")) {
 		oom_ext_err("this kernel cannot read cgroup xattrs from BPF (it needs CONFIG_BPF_LSM): user.oomd_* marks are ignored");
 		user_marks = false;
 	}
 
-	skel = OOM_EXT_OPEN(oom_cgroup_aware);
-	skel->rodata->dry_run = opts.dry_run;
-	skel->rodata->group_kill_all = group_kill_all;
 	skel->rodata->recursive_prot = recursive_protection();
 	skel->rodata->use_xattrs = user_marks;
 	skel->rodata->xattr_owner = owner;
 	OOM_EXT_LOAD(skel, oom_cgroup_aware);
-	cleanup = bpf_program__attach(skel->progs.forget_cgroup);
-	if (!cleanup) {
+	/* Drops a removed cgroup's settings: attached before they are written. */
+	loop.links[1] = bpf_program__attach(skel->progs.forget_cgroup);
+	if (!loop.links[1]) {
 		oom_ext_err("cannot attach to the cgroup_rmdir tracepoint: %s", strerror(errno));
 		oom_cgroup_aware__destroy(skel);
 		return OOM_EXT_EXIT_FAIL;
 	}
-	if (write_configured(skel->maps.cgroup_config)) {
-		bpf_link__destroy(cleanup);
+	if (write_configured(skel->maps.cgroup_config, skel->rodata->group_kill_all)) {
+		bpf_link__destroy(loop.links[1]);
 		oom_cgroup_aware__destroy(skel);
 		return OOM_EXT_EXIT_USAGE;
 	}
-
 	if (!no_xattrs) {
 		config_fd = bpf_map__fd(skel->maps.cgroup_config);
-		scan_trusted();
-		oom_ext_every(TRUSTED_RESCAN_SECS, scan_trusted);
+		scan_trusted(&loop);
+		loop.on_tick = scan_trusted;
+		loop.tick_secs = TRUSTED_RESCAN_SECS;
 	}
-	ret = OOM_EXT_ATTACH_RUN(skel, oom_cgroup_aware, cgroup_aware_ops, &opts);
-	bpf_link__destroy(cleanup);
+	oom_ext_policy_loop(&loop, skel->maps.cgroup_aware_ops, skel->maps.events,
+			    &skel->bss->stats, cgroup, skel->rodata->dry_run);
+	ret = oom_ext_run(&loop, &opts);
+	oom_cgroup_aware__destroy(skel);
 	return ret;
 }

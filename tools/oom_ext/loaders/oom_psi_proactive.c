@@ -11,12 +11,12 @@
  * the counters every -i seconds. Watching the root cgroup means the
  * system-wide rule (--avail, --swap) instead of triggers there. It exits
  * on SIGINT/SIGTERM, or once every cgroup named on the command line is
- * gone.
+ * gone. Its options go straight into the skeleton's rodata; each record it
+ * prints is described once below, for text and JSON alike.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,181 +26,19 @@
 #include <bpf/bpf.h>
 
 #include <oom_ext/oom_ext.h>
+#include "oom_psi_proactive.h"
 #include "oom_psi_proactive.bpf.skel.h"
 
-enum {
-	OPT_CHILDREN = 0x100,
-	OPT_FULL,
-	OPT_SOME,
-	OPT_STALL,
-	OPT_COOLDOWN,
-	OPT_AVAIL,
-	OPT_SWAP,
-};
-
-static const struct option extra_opts[] = {
-	{ "children", required_argument, NULL, OPT_CHILDREN },
-	{ "full", required_argument, NULL, OPT_FULL },
-	{ "some", required_argument, NULL, OPT_SOME },
-	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
-	{ "avail", required_argument, NULL, OPT_AVAIL },
-	{ "swap", required_argument, NULL, OPT_SWAP },
-	{ "stall", required_argument, NULL, OPT_STALL },
-	{}
-};
-
-static const char summary[] =
-	"declare an OOM in a cgroup whose memory pressure holds (PSI)";
-
-static const char extra_help[] =
-"  -c PATH              watch the cgroup at PATH (repeatable); the root cgroup\n"
-"                       means the whole machine (--avail, --swap)\n"
-"  --children PATH      watch every child of PATH, also ones created later\n"
-"                       (repeatable)\n"
-"  -n                   dry run: report each OOM it would declare, declare none\n"
-"  --full T/W           trigger on 'full' memory stalls of T per window W\n"
-"                       (T, W: e.g. 100ms/1s; W at most 10s)\n"
-"  --some T/W           the same for 'some' stalls (default: --full 50ms/500ms)\n"
-"  --cooldown SECS      after declaring an OOM in a cgroup, leave it alone this\n"
-"                       long (default 10)\n"
-"  --avail PCT          whole machine: declare a system-wide OOM when available\n"
-"                       memory is under PCT of RAM (default 10)\n"
-"  --swap PCT           ... and free swap under PCT of swap (default 10)\n"
-"  --stall T/W|off      ... or, instead of the swap condition, the root's 'full'\n"
-"                       memory stall exceeds T per window W twice in a row\n"
-"                       (default 100ms/1s)\n"
-"A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
-"windows and it is stuck: more than 1/32 above its memory.high, or near its\n"
-"memory.max and refaulting its working set. The victim is chosen by the policy\n"
-"attached there or above (oom_cgroup_aware), else by the kernel.\n";
-
-static struct target {
-	const char *path;
-	__u64 cgid;
-	__u32 how;
-	__u32 explicit;
-} targets[OOM_EXT_PSI_MAX_TARGETS];
-static int nr_targets, nr_explicit;
-static __u32 full_t, full_w, some_t, some_w;
-static unsigned long cooldown_s = 10;
-static __u32 avail_permille = 100, swap_permille = 100;
-static __u32 stall_t = 100000, stall_w = 1000000;
-static bool system_wide;
+/*
+ * -c (OOM_EXT_PSI_WATCH) and --children (OOM_EXT_PSI_PARENT) in command
+ * line order, then the current children of each --children parent.
+ */
+static struct oom_ext_path target_v[OOM_EXT_PSI_MAX_TARGETS];
+static struct oom_ext_paths targets = OOM_EXT_PATHS_INIT(target_v);
+static unsigned int nr_named;		/* the first ones: named on the command line */
+static unsigned int nr_named_left;	/* ... and not removed yet */
+static bool system_wide;		/* the root is watched */
 static struct oom_psi_proactive *skel;
-
-static void add_target(const char *path, __u32 how, __u32 explicit)
-{
-	if (nr_targets == OOM_EXT_PSI_MAX_TARGETS) {
-		oom_ext_err("at most %d cgroups can be watched", OOM_EXT_PSI_MAX_TARGETS);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-	targets[nr_targets].path = path;
-	targets[nr_targets].how = how;
-	targets[nr_targets].explicit = explicit;
-	nr_targets++;
-}
-
-/* "100ms", "1s", "250000us" (bare numbers are microseconds) */
-static int parse_us(const char *s, const char **end, __u32 *us)
-{
-	unsigned long long v, mult = 1;
-	char *e;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	if (errno)
-		return -1;
-	if (!strncmp(e, "us", 2)) {
-		e += 2;
-	} else if (!strncmp(e, "ms", 2)) {
-		mult = 1000;
-		e += 2;
-	} else if (*e == 's') {
-		mult = 1000000;
-		e++;
-	}
-	if (v > 0xffffffffULL / mult)
-		return -1;
-	*us = v * mult;
-	*end = e;
-	return 0;
-}
-
-/* T/W with 0 < T <= W <= 10s, as the kernel checks it. */
-static void parse_spec(const char *opt, const char *arg, __u32 *t, __u32 *w)
-{
-	const char *e;
-
-	if (parse_us(arg, &e, t) || *e != '/' || parse_us(e + 1, &e, w) || *e) {
-		oom_ext_err("--%s %s: expected STALL/WINDOW such as 100ms/1s", opt, arg);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-	if (!*w || *w > 10000000) {
-		oom_ext_err("--%s %s: the window must be more than 0 and at most 10s", opt, arg);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-	if (!*t || *t > *w) {
-		oom_ext_err("--%s %s: the stall time must be more than 0 and at most the window",
-			    opt, arg);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-}
-
-/* A percentage from 0.1 to 100, as permille (rounded). */
-static __u32 parse_permille(const char *opt, const char *arg)
-{
-	double v;
-	char *end;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= 0.1 && v <= 100)) {
-		oom_ext_err("--%s %s: expected a percentage from 0.1 to 100", opt, arg);
-		exit(OOM_EXT_EXIT_USAGE);
-	}
-	return (__u32)(v * 10 + 0.5);
-}
-
-static int extra_opt(int opt, const char *arg)
-{
-	char *end;
-
-	switch (opt) {
-	case OPT_CHILDREN:
-		add_target(arg, OOM_EXT_PSI_PARENT, 1);
-		return 0;
-	case OPT_FULL:
-		parse_spec("full", arg, &full_t, &full_w);
-		return 0;
-	case OPT_SOME:
-		parse_spec("some", arg, &some_t, &some_w);
-		return 0;
-	case OPT_STALL:
-		if (!strcmp(arg, "off")) {
-			stall_t = 0;
-			stall_w = 0;
-		} else {
-			parse_spec("stall", arg, &stall_t, &stall_w);
-		}
-		return 0;
-	case OPT_AVAIL:
-	case OPT_SWAP:
-		*(opt == OPT_AVAIL ? &avail_permille : &swap_permille) =
-			parse_permille(opt == OPT_AVAIL ? "avail" : "swap", arg);
-		return 0;
-	case OPT_COOLDOWN:
-		errno = 0;
-		cooldown_s = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || arg[0] == '-' || cooldown_s > 86400) {
-			oom_ext_err("--cooldown: '%s' is not a number of seconds (0-86400)", arg);
-			exit(OOM_EXT_EXIT_USAGE);
-		}
-		return 0;
-	}
-	return -1;
-}
 
 /*
  * Check every path and resolve it to a cgroup id. The current children of
@@ -209,46 +47,47 @@ static int extra_opt(int opt, const char *arg)
  */
 static void resolve_targets(void)
 {
-	int i, j, n = nr_targets;
+	unsigned int i, j;
 	__u64 id;
 
-	for (i = 0; i < n; i++) {
-		const char *opt = targets[i].how == OOM_EXT_PSI_PARENT ? "--children" : "-c";
+	nr_named = targets.n;
+	for (i = 0; i < nr_named; i++) {
+		struct oom_ext_path *t = &targets.v[i];
+		const char *opt = t->tag == OOM_EXT_PSI_PARENT ? "--children" : "-c";
 		char child[PATH_MAX];
 		struct dirent *de;
 		DIR *d;
 
-		oom_ext_check_cgroup(opt, targets[i].path);
-		targets[i].cgid = oom_ext_cgroup_id(targets[i].path);
-		if (!targets[i].cgid) {
-			oom_ext_err("%s %s: %s", opt, targets[i].path, strerror(errno));
+		oom_ext_check_cgroup(opt, t->path);
+		t->cgid = oom_ext_cgroup_id(t->path);
+		if (!t->cgid) {
+			oom_ext_err("%s %s: %s", opt, t->path, strerror(errno));
 			exit(OOM_EXT_EXIT_USAGE);
 		}
-		if (targets[i].how == OOM_EXT_PSI_WATCH && targets[i].cgid == OOM_EXT_ROOT_CGID)
+		if (t->tag == OOM_EXT_PSI_WATCH && t->cgid == OOM_EXT_ROOT_CGID)
 			system_wide = true;
 		for (j = 0; j < i; j++) {
-			if (targets[j].cgid == targets[i].cgid &&
-			    targets[j].how == targets[i].how) {
-				oom_ext_err("%s %s: given twice", opt, targets[i].path);
+			if (targets.v[j].cgid == t->cgid && targets.v[j].tag == t->tag) {
+				oom_ext_err("%s %s: given twice", opt, t->path);
 				exit(OOM_EXT_EXIT_USAGE);
 			}
 		}
-		if (targets[i].how != OOM_EXT_PSI_PARENT)
+		if (t->tag != OOM_EXT_PSI_PARENT)
 			continue;
-		d = opendir(targets[i].path);
+		d = opendir(t->path);
 		while (d && (de = readdir(d))) {
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
-			snprintf(child, sizeof(child), "%s/%s", targets[i].path, de->d_name);
+			snprintf(child, sizeof(child), "%s/%s", t->path, de->d_name);
 			id = oom_ext_cgroup_id(child);
-			if (!id)
-				continue;
-			add_target(strdup(child), OOM_EXT_PSI_WATCH, 0);
-			targets[nr_targets - 1].cgid = id;
+			if (id)
+				oom_ext_paths_add(&targets, "--children", strdup(child),
+						  OOM_EXT_PSI_WATCH)->cgid = id;
 		}
 		if (d)
 			closedir(d);
 	}
+	nr_named_left = nr_named;
 }
 
 /*
@@ -287,234 +126,385 @@ static char *name_forget(__u64 cgid)
 	return NULL;
 }
 
-static void print_stats(void)
-{
-	const struct oom_ext_psi_stats *s = &skel->bss->stats;
+/* The counters (struct oom_ext_psi_stats), every -i seconds. */
+#define STAT(__name, __member)						\
+	OOM_EXT_FIELD(__name, OOM_EXT_F_U64, struct oom_ext_psi_stats, __member)
 
-	if (oom_ext_json) {
-		oom_ext_json_begin("counters");
-		oom_ext_json_int("watching", s->watched);
-		oom_ext_json_int("events", s->events);
-		oom_ext_json_int("declared", s->declared);
-		oom_ext_json_int("kills", s->kills);
-		oom_ext_json_int("unconfirmed", s->unconfirmed);
-		oom_ext_json_int("cooling", s->cooling);
-		oom_ext_json_int("progressing", s->progressing);
-		if (system_wide) {
-			oom_ext_json_int("memory_samples", s->samples);
-			oom_ext_json_int("requests_merged", s->short_waits);
-		}
-		oom_ext_json_end();
-		return;
+static const struct oom_ext_format counters = {
+	.event = "counters",
+	.fields = (const struct oom_ext_field[]){
+		STAT("watching", watched), STAT("events", events),
+		STAT("declared", declared), STAT("kills", kills),
+		STAT("unconfirmed", unconfirmed), STAT("cooling", cooling),
+		STAT("progressing", progressing),
+		{ "memory_samples", OOM_EXT_F_U64,
+		  offsetof(struct oom_ext_psi_stats, samples), .when = &system_wide },
+		{ "requests_merged", OOM_EXT_F_U64,
+		  offsetof(struct oom_ext_psi_stats, short_waits), .when = &system_wide },
+		{}
+	},
+};
+
+/* The settings, read back from the loaded skeleton's rodata. */
+#define RO(__name, __type, __member)					\
+	OOM_EXT_FIELD(__name, __type, struct oom_psi_proactive__rodata, __member)
+#define RO_IF(__name, __type, __member, __if)				\
+	{ .name = (__name), .type = (__type), .if_set = (__if),		\
+	  .off = offsetof(struct oom_psi_proactive__rodata, __member) }
+
+static const struct oom_ext_format attached = {
+	.event = "attached",
+	.text =
+	"attached to PSI triggers{?dry_run  in dry-run mode}; memory{?full_window_ms  full {full_ms} ms/{full_window_ms} ms}{?some_window_ms  some {some_ms} ms/{some_window_ms} ms}, cool-down {cooldown_s} s{?avail_pct ; system-wide: available memory < {avail_pct}%, free swap < {swap_pct}%}{?stall_window_ms  or full stall {stall_ms} ms/{stall_window_ms} ms}; Ctrl-C detaches",
+	.fields = (const struct oom_ext_field[]){
+		RO("dry_run", OOM_EXT_F_BOOL, dry_run),
+		RO_IF("full_ms", OOM_EXT_F_MS_US, full_threshold_us, "full_window_ms"),
+		RO_IF("full_window_ms", OOM_EXT_F_MS_US, full_window_us, "full_window_ms"),
+		RO_IF("some_ms", OOM_EXT_F_MS_US, some_threshold_us, "some_window_ms"),
+		RO_IF("some_window_ms", OOM_EXT_F_MS_US, some_window_us, "some_window_ms"),
+		RO("cooldown_s", OOM_EXT_F_SECS_NS, cooldown_ns),
+		RO_IF("avail_pct", OOM_EXT_F_PCT, avail_permille, "avail_pct"),
+		RO_IF("swap_pct", OOM_EXT_F_PCT, swap_permille, "avail_pct"),
+		RO_IF("stall_ms", OOM_EXT_F_MS_US, stall_threshold_us, "stall_window_ms"),
+		RO_IF("stall_window_ms", OOM_EXT_F_MS_US, stall_window_us, "stall_window_ms"),
+		{}
+	},
+};
+
+/* A record as it is printed: the event and what is derived from it. */
+struct view {
+	struct oom_ext_psi_event e;
+	char cgroup[512];
+	const char *rule;	/* watching: "system" or "pressure" */
+	const char *stall;	/* "full" or "some" */
+	const char *result;	/* declared */
+	const char *action;	/* system_short */
+	bool last;		/* the last cgroup named on the command line went */
+	bool killed, paused, stalled;
+	__u64 after_ns;		/* system_short: from the sample to the request */
+	__u32 avail_now, swap_now;	/* permille of RAM, of swap */
+	/* settings, for the text */
+	__u32 avail_pct, swap_pct, stall_us, stall_window_us;
+	__u64 cooldown_ns;
+};
+
+#define V(__name, __type, __member)	OOM_EXT_FIELD(__name, __type, struct view, __member)
+#define V_TEXT(__name, __type, __member)					\
+	{ .name = (__name), .type = (__type), .text_only = true,		\
+	  .off = offsetof(struct view, __member) }
+#define V_IF(__name, __type, __member, __if)					\
+	{ .name = (__name), .type = (__type), .if_set = (__if),		\
+	  .off = offsetof(struct view, __member) }
+
+static const struct oom_ext_field watch_fields[] = {
+	V("cgroup", OOM_EXT_F_STR, cgroup),
+	V("rule", OOM_EXT_F_STRP, rule),
+	V_TEXT("avail_pct", OOM_EXT_F_PCT, avail_pct),
+	V_TEXT("swap_pct", OOM_EXT_F_PCT, swap_pct),
+	{}
+};
+
+static const struct oom_ext_format watching = {
+	"watching", "watching {cgroup}", watch_fields,
+};
+
+static const struct oom_ext_format watching_system = {
+	"watching",
+	"watching the whole machine: available memory under {avail_pct}% of RAM and free swap under {swap_pct}% of swap",
+	watch_fields,
+};
+
+static const struct oom_ext_format gone = {
+	"cgroup_removed",
+	"{cgroup} was removed{?last ; every cgroup given on the command line is gone}",
+	(const struct oom_ext_field[]){
+		V("cgroup", OOM_EXT_F_STR, cgroup),
+		V("last", OOM_EXT_F_BOOL, last),
+		{}
+	},
+};
+
+/* "/a: memory full stall over 100 ms per 1000 ms window, twice in a row: " */
+#define INCIDENT	"{cgroup}: memory {stall} stall over {threshold_ms} ms per {window_ms} ms window, twice in a row: "
+
+static const struct oom_ext_field incident_fields[] = {
+	V("cgroup", OOM_EXT_F_STR, cgroup),
+	V("stall", OOM_EXT_F_STRP, stall),
+	V("threshold_ms", OOM_EXT_F_MS_US, e.stall_us),
+	V("window_ms", OOM_EXT_F_MS_US, e.window_us),
+	V_IF("result", OOM_EXT_F_STRP, result, "result"),
+	V_IF("error", OOM_EXT_F_ERRNO, e.err, "error"),
+	V_IF("oom_kill", OOM_EXT_F_U64, e.oom_kills, "result"),
+	V_TEXT("killed", OOM_EXT_F_BOOL, killed),
+	{}
+};
+
+static const struct oom_ext_format would_declare = {
+	"would_declare", INCIDENT "would declare an OOM [dry run]", incident_fields,
+};
+
+static const struct oom_ext_format declared = {
+	"declared",
+	INCIDENT
+	"declared an OOM, {?killed a task was killed}{!killed nothing was killed} (oom_kill {oom_kill})",
+	incident_fields,
+};
+
+static const struct oom_ext_format declared_exiting = {
+	"declared",
+	INCIDENT "an earlier OOM victim is still exiting, nothing more was killed",
+	incident_fields,
+};
+
+static const struct oom_ext_format declared_failed = {
+	"declared", INCIDENT "declaring an OOM failed: {error}", incident_fields,
+};
+
+static const struct oom_ext_format cooling = {
+	"cooling",
+	"{cgroup}: pressure again during the cool-down, ignored for {remaining_ms} ms more",
+	(const struct oom_ext_field[]){
+		V("cgroup", OOM_EXT_F_STR, cgroup),
+		V("remaining_ms", OOM_EXT_F_U64, e.remaining_ms),
+		{}
+	},
+};
+
+static const struct oom_ext_format error = {
+	"error", "{cgroup}: cannot create its triggers: {error}",
+	(const struct oom_ext_field[]){
+		V("cgroup", OOM_EXT_F_STR, cgroup),
+		V("error", OOM_EXT_F_ERRNO, e.err),
+		{}
+	},
+};
+
+/* The system-wide rule held: what the sample saw, then what came of it. */
+#define SHORT								\
+	"system: available memory {available_mib} MiB of {total_mib} MiB ({avail_now}% < {avail_pct}%), {?stalled free swap {swap_free_mib} MiB, the machine stalls (full {stall_ms} ms per {stall_window_ms} ms, twice)}{!stalled {?swap_total_mib free swap {swap_free_mib} MiB ({swap_now}% < {swap_pct}%)}{!swap_total_mib no swap}}: "
+
+static const struct oom_ext_field short_fields[] = {
+	V("action", OOM_EXT_F_STRP, action),
+	V("available_mib", OOM_EXT_F_MIB, e.available),
+	V("total_mib", OOM_EXT_F_MIB, e.total),
+	V("swap_free_mib", OOM_EXT_F_MIB, e.swap_free),
+	V("swap_total_mib", OOM_EXT_F_MIB, e.swap_total),
+	V("avail_pct", OOM_EXT_F_PCT, avail_pct),
+	V("swap_pct", OOM_EXT_F_PCT, swap_pct),
+	V("after_sample_ms", OOM_EXT_F_MS_NS, after_ns),
+	V("stalled", OOM_EXT_F_BOOL, stalled),
+	V_IF("oom_kills", OOM_EXT_F_U64, e.oom_kills, "paused"),
+	V_IF("error", OOM_EXT_F_ERRNO, e.err, "error"),
+	V_TEXT("paused", OOM_EXT_F_BOOL, paused),
+	V_TEXT("avail_now", OOM_EXT_F_PCT, avail_now),
+	V_TEXT("swap_now", OOM_EXT_F_PCT, swap_now),
+	V_TEXT("stall_ms", OOM_EXT_F_MS_US, stall_us),
+	V_TEXT("stall_window_ms", OOM_EXT_F_MS_US, stall_window_us),
+	V_TEXT("cooldown_s", OOM_EXT_F_SECS_NS, cooldown_ns),
+	{}
+};
+
+static const struct oom_ext_format short_dry_run = {
+	"system_short", SHORT "would declare a system-wide OOM [dry run]", short_fields,
+};
+
+static const struct oom_ext_format short_paused_kills = {
+	"system_short",
+	SHORT
+	"still short after {oom_kills} kill(s): killing does not end it; pausing {cooldown_s} s",
+	short_fields,
+};
+
+static const struct oom_ext_format short_paused = {
+	"system_short",
+	SHORT "still short after {cooldown_s} s with nothing killed; pausing {cooldown_s} s",
+	short_fields,
+};
+
+static const struct oom_ext_format short_failed = {
+	"system_short", SHORT "declaring a system-wide OOM failed: {error}", short_fields,
+};
+
+static const struct oom_ext_format short_declared = {
+	"system_short", SHORT "system-wide OOM declared, {after_sample_ms} ms after the sample",
+	short_fields,
+};
+
+static __u32 permille(__u64 part, __u64 whole)
+{
+	return whole ? 1000 * part / whole : 0;
+}
+
+static const struct oom_ext_format *system_short(struct view *v)
+{
+	const struct oom_ext_psi_event *e = &v->e;
+
+	v->stalled = e->full;
+	v->after_ns = e->ts_ns - e->seen_ns;
+	v->avail_now = permille(e->available, e->total);
+	v->swap_now = permille(e->swap_free, e->swap_total);
+	v->paused = e->action == OOM_EXT_PSI_SHORT_GAVE_UP;
+	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN) {
+		v->action = "dry_run";
+		return &short_dry_run;
 	}
-
-	oom_ext_info("watching %llu, events %llu, declared %llu, kills %llu, unconfirmed %llu, cooling %llu, progressing %llu",
-		     (unsigned long long)s->watched, (unsigned long long)s->events,
-		     (unsigned long long)s->declared, (unsigned long long)s->kills,
-		     (unsigned long long)s->unconfirmed, (unsigned long long)s->cooling,
-		     (unsigned long long)s->progressing);
-	if (system_wide)
-		printf(", memory samples %llu, requests merged %llu",
-		       (unsigned long long)s->samples, (unsigned long long)s->short_waits);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void json_short(const struct oom_ext_psi_event *e)
-{
-	oom_ext_json_begin("system_short");
-	oom_ext_json_str("action", e->action == OOM_EXT_PSI_SHORT_DRY_RUN ? "dry_run" :
-			 e->action == OOM_EXT_PSI_SHORT_GAVE_UP ? "paused" :
-			 e->err < 0 ? "failed" : "declared");
-	oom_ext_json_num("available_mib", oom_ext_mib(e->available));
-	oom_ext_json_num("total_mib", oom_ext_mib(e->total));
-	oom_ext_json_num("swap_free_mib", oom_ext_mib(e->swap_free));
-	oom_ext_json_num("swap_total_mib", oom_ext_mib(e->swap_total));
-	oom_ext_json_num("avail_pct", avail_permille / 10.0);
-	oom_ext_json_num("swap_pct", swap_permille / 10.0);
-	oom_ext_json_num("after_sample_ms", (e->ts_ns - e->seen_ns) / 1e6);
-	oom_ext_json_bool("stalled", e->full);
-	if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
-		oom_ext_json_int("oom_kills", e->oom_kills);
-	if (e->err < 0)
-		oom_ext_json_str("error", strerror(-e->err));
-	oom_ext_json_end();
-}
-
-/* The system-wide rule held: what the sample saw and what came of it. */
-static int print_short(const struct oom_ext_psi_event *e)
-{
-	double mib = sysconf(_SC_PAGESIZE) / 1048576.0;
-	char swap[96] = "no swap";
-
-	if (oom_ext_json) {
-		json_short(e);
-		return 0;
+	if (v->paused) {
+		v->action = "paused";
+		return e->oom_kills ? &short_paused_kills : &short_paused;
 	}
-
-	if (e->full)
-		snprintf(swap, sizeof(swap),
-			 "free swap %.1f MiB, the machine stalls (full %u ms per %u ms, twice)",
-			 e->swap_free * mib, stall_t / 1000, stall_w / 1000);
-	else if (e->swap_total)
-		snprintf(swap, sizeof(swap), "free swap %.1f MiB (%.1f%% < %.1f%%)",
-			 e->swap_free * mib, 100.0 * e->swap_free / e->swap_total,
-			 swap_permille / 10.0);
-	oom_ext_info("system: available memory %.1f MiB of %.1f MiB (%.1f%% < %.1f%%), %s: ",
-		     e->available * mib, e->total * mib,
-		     e->total ? 100.0 * e->available / e->total : 0, avail_permille / 10.0, swap);
-	if (e->action == OOM_EXT_PSI_SHORT_DRY_RUN)
-		printf("would declare a system-wide OOM [dry run]\n");
-	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP && e->oom_kills)
-		printf("still short after %llu kill(s): killing does not end it; pausing %lu s\n",
-		       (unsigned long long)e->oom_kills, cooldown_s);
-	else if (e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
-		printf("still short after %lu s with nothing killed; pausing %lu s\n",
-		       cooldown_s, cooldown_s);
-	else if (e->err < 0)
-		printf("declaring a system-wide OOM failed: %s\n", strerror(-e->err));
-	else
-		printf("system-wide OOM declared, %.1f ms after the sample\n",
-		       (e->ts_ns - e->seen_ns) / 1e6);
-	fflush(stdout);
-	return 0;
+	v->action = e->err < 0 ? "failed" : "declared";
+	return e->err < 0 ? &short_failed : &short_declared;
 }
 
-/* A cgroup named on the command line went away: was it the last one? */
-static bool all_gone(const struct oom_ext_psi_event *e)
+/* Which record this is, and the state it changes; printed afterwards. */
+static int on_event(struct oom_ext_loop *loop, const void *data, size_t size)
 {
-	if (!e->explicit || --nr_explicit)
-		return false;
-	oom_ext_done = true;
-	return true;
-}
-
-static void json_event(const struct oom_ext_psi_event *e, const char *path, const char *kind)
-{
-	static const char *const names[] = {
-		[OOM_EXT_PSI_WATCHING] = "watching", [OOM_EXT_PSI_GONE] = "cgroup_removed",
-		[OOM_EXT_PSI_DRY_RUN] = "would_declare", [OOM_EXT_PSI_DECLARED] = "declared",
-		[OOM_EXT_PSI_COOLING] = "cooling", [OOM_EXT_PSI_ERROR] = "error",
+	const struct oom_psi_proactive__rodata *ro = skel->rodata;
+	const struct oom_ext_format *fmt;
+	struct view v = {
+		.avail_pct = ro->avail_permille, .swap_pct = ro->swap_permille,
+		.stall_us = ro->stall_threshold_us, .stall_window_us = ro->stall_window_us,
+		.cooldown_ns = ro->cooldown_ns,
 	};
+	char *old;
 
-	oom_ext_json_begin(e->action < ARRAY_SIZE(names) && names[e->action] ?
-			   names[e->action] : "error");
-	oom_ext_json_str("cgroup", path);
-	switch (e->action) {
-	case OOM_EXT_PSI_WATCHING:
-		oom_ext_json_str("rule", e->cgid == OOM_EXT_ROOT_CGID ? "system" : "pressure");
-		break;
-	case OOM_EXT_PSI_GONE:
-		oom_ext_json_bool("last", all_gone(e));
-		break;
-	case OOM_EXT_PSI_DRY_RUN:
-	case OOM_EXT_PSI_DECLARED:
-		oom_ext_json_str("stall", kind);
-		oom_ext_json_num("threshold_ms", e->stall_us / 1000.0);
-		oom_ext_json_num("window_ms", e->window_us / 1000.0);
-		if (e->action == OOM_EXT_PSI_DRY_RUN)
-			break;
-		oom_ext_json_str("result", e->err == -EAGAIN ? "victim_exiting" :
-				 e->err < 0 ? "failed" : e->err ? "killed" : "nothing_killed");
-		if (e->err < 0)
-			oom_ext_json_str("error", strerror(-e->err));
-		oom_ext_json_int("oom_kill", e->oom_kills);
-		break;
-	case OOM_EXT_PSI_COOLING:
-		oom_ext_json_int("remaining_ms", e->remaining_ms);
-		break;
-	default:
-		oom_ext_json_str("error", strerror(-e->err));
-	}
-	oom_ext_json_end();
-}
-
-static int print_event(void *ctx, void *data, size_t size)
-{
-	const struct oom_ext_psi_event *e = data;
-	const char *kind;
-	char path[512], *old;
-
-	if (size < sizeof(*e))
+	if (size < sizeof(v.e))
 		return 0;
-	if (e->action == OOM_EXT_PSI_SHORT || e->action == OOM_EXT_PSI_SHORT_DRY_RUN ||
-	    e->action == OOM_EXT_PSI_SHORT_GAVE_UP)
-		return print_short(e);
-	kind = e->full ? "full" : "some";
-	if (e->action == OOM_EXT_PSI_GONE) {
-		old = name_forget(e->cgid);
-		snprintf(path, sizeof(path), "%s", old ?: "a cgroup");
+	memcpy(&v.e, data, sizeof(v.e));
+	v.stall = v.e.full ? "full" : "some";
+	if (v.e.action == OOM_EXT_PSI_GONE) {
+		old = name_forget(v.e.cgid);
+		snprintf(v.cgroup, sizeof(v.cgroup), "%s", old ?: "a cgroup");
 		free(old);
 	} else {
-		oom_ext_cgroup_path(e->cgid, path, sizeof(path));
+		oom_ext_cgroup_path(v.e.cgid, v.cgroup, sizeof(v.cgroup));
 	}
-	if (e->action == OOM_EXT_PSI_WATCHING)
-		name_remember(e->cgid, path);
-	if (oom_ext_json) {
-		json_event(e, path, kind);
-		return 0;
-	}
-	switch (e->action) {
+
+	switch (v.e.action) {
 	case OOM_EXT_PSI_WATCHING:
-		if (e->cgid == OOM_EXT_ROOT_CGID)
-			oom_ext_info("watching the whole machine: available memory under %.1f%% of RAM and free swap under %.1f%% of swap\n",
-				     avail_permille / 10.0, swap_permille / 10.0);
-		else
-			oom_ext_info("watching %s\n", path);
+		name_remember(v.e.cgid, v.cgroup);
+		v.rule = v.e.cgid == OOM_EXT_ROOT_CGID ? "system" : "pressure";
+		fmt = v.e.cgid == OOM_EXT_ROOT_CGID ? &watching_system : &watching;
 		break;
 	case OOM_EXT_PSI_GONE:
-		oom_ext_info("%s was removed\n", path);
-		if (all_gone(e))
-			oom_ext_info("every cgroup given on the command line is gone\n");
+		/* The last cgroup named on the command line: leave. */
+		if (v.e.explicit && !--nr_named_left)
+			v.last = true;
+		loop->done = v.last;
+		fmt = &gone;
 		break;
 	case OOM_EXT_PSI_DRY_RUN:
-		oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: would declare an OOM [dry run]\n",
-			     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
+		fmt = &would_declare;
 		break;
 	case OOM_EXT_PSI_DECLARED:
-		if (e->err == -EAGAIN)
-			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: an earlier OOM victim is still exiting, nothing more was killed\n",
-				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0);
-		else if (e->err < 0)
-			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declaring an OOM failed: %s\n",
-				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
-				     strerror(-e->err));
-		else
-			oom_ext_info("%s: memory %s stall over %.0f ms per %.0f ms window, twice in a row: declared an OOM, %s (oom_kill %llu)\n",
-				     path, kind, e->stall_us / 1000.0, e->window_us / 1000.0,
-				     e->err ? "a task was killed" : "nothing was killed",
-				     (unsigned long long)e->oom_kills);
+		v.killed = v.e.err > 0;
+		v.result = v.e.err == -EAGAIN ? "victim_exiting" : v.e.err < 0 ? "failed" :
+			   v.e.err ? "killed" : "nothing_killed";
+		fmt = v.e.err == -EAGAIN ? &declared_exiting : v.e.err < 0 ?
+		      &declared_failed : &declared;
 		break;
 	case OOM_EXT_PSI_COOLING:
-		oom_ext_info("%s: pressure again during the cool-down, ignored for %llu ms more\n",
-			     path, (unsigned long long)e->remaining_ms);
+		fmt = &cooling;
+		break;
+	case OOM_EXT_PSI_SHORT:
+	case OOM_EXT_PSI_SHORT_DRY_RUN:
+	case OOM_EXT_PSI_SHORT_GAVE_UP:
+		fmt = system_short(&v);
 		break;
 	default:
-		oom_ext_info("%s: cannot create its triggers: %s\n", path,
-			     strerror(-e->err));
+		fmt = &error;
 	}
-	fflush(stdout);
+	oom_ext_print(fmt, &v);
 	return 0;
+}
+
+/* Hand the targets to the policy, by index. */
+static void write_targets(void)
+{
+	int fd = bpf_map__fd(skel->maps.targets);
+	char path[512];
+	__u32 k;
+
+	for (k = 0; k < targets.n; k++) {
+		struct oom_ext_psi_target t = {
+			.cgid = targets.v[k].cgid,
+			.how = targets.v[k].tag,
+			.explicit = k < nr_named,
+		};
+
+		if (t.how == OOM_EXT_PSI_PARENT)
+			name_remember(t.cgid, oom_ext_cgroup_path(t.cgid, path, sizeof(path)));
+		bpf_map_update_elem(fd, &k, &t, BPF_ANY);
+	}
 }
 
 int main(int argc, char **argv)
 {
+	struct oom_ext_loop loop = {};
 	struct oom_ext_opts opts;
-	struct bpf_link *link;
-	unsigned int i;
-	__u32 k;
 	int ret;
 
-	oom_ext_parse(argc, argv, summary, extra_opts, extra_help, extra_opt, &opts);
-	for (i = 0; i < opts.nr_cgroups; i++)
-		add_target(opts.cgroups[i], OOM_EXT_PSI_WATCH, 1);
-	if (!nr_targets) {
+	skel = OOM_EXT_OPEN(oom_psi_proactive);
+	struct oom_psi_proactive__rodata *ro = skel->rodata;
+	const struct oom_ext_option options[] = {
+		{ .key = 'c', .arg = "PATH", .kind = OOM_EXT_OPT_PATHS, .dest = &targets,
+		  .tag = OOM_EXT_PSI_WATCH,
+		  .help = "watch the cgroup at PATH (repeatable); the root cgroup\n"
+			  "means the whole machine (--avail, --swap)" },
+		{ .name = "children", .arg = "PATH", .kind = OOM_EXT_OPT_PATHS, .dest = &targets,
+		  .tag = OOM_EXT_PSI_PARENT,
+		  .help = "watch every child of PATH, also ones created later\n(repeatable)" },
+		{ .key = 'n', .kind = OOM_EXT_OPT_FLAG, .dest = &ro->dry_run,
+		  .help = "dry run: report each OOM it would declare, declare none" },
+		{ .name = "full", .arg = "T/W", .kind = OOM_EXT_OPT_STALL,
+		  .dest = &ro->full_threshold_us, .dest2 = &ro->full_window_us,
+		  .help = "trigger on 'full' memory stalls of T per window W\n"
+			  "(T, W: e.g. 100ms/1s; W at most 10s)" },
+		{ .name = "some", .arg = "T/W", .kind = OOM_EXT_OPT_STALL,
+		  .dest = &ro->some_threshold_us, .dest2 = &ro->some_window_us,
+		  .help = "the same for 'some' stalls (default: --full 50ms/500ms)" },
+		{ .name = "cooldown", .arg = "SECS", .kind = OOM_EXT_OPT_SECS,
+		  .dest = &ro->cooldown_ns, .scale = 1000000000ULL,
+		  .help = "after declaring an OOM in a cgroup, leave it alone this\n"
+			  "long (default 10)" },
+		{ .name = "avail", .arg = "PCT", .kind = OOM_EXT_OPT_PERCENT,
+		  .dest = &ro->avail_permille,
+		  .help = "whole machine: declare a system-wide OOM when available\n"
+			  "memory is under PCT of RAM (default 10)" },
+		{ .name = "swap", .arg = "PCT", .kind = OOM_EXT_OPT_PERCENT,
+		  .dest = &ro->swap_permille,
+		  .help = "... and free swap under PCT of swap (default 10)" },
+		{ .name = "stall", .arg = "T/W|off", .kind = OOM_EXT_OPT_STALL_OFF,
+		  .dest = &ro->stall_threshold_us, .dest2 = &ro->stall_window_us,
+		  .help = "... or, instead of the swap condition, the root's 'full'\n"
+			  "memory stall exceeds T per window W twice in a row\n"
+			  "(default 100ms/1s)" },
+		{}
+	};
+	const struct oom_ext_tool tool = {
+		.summary = "declare an OOM in a cgroup whose memory pressure holds (PSI)",
+		.options = options,
+		.footer =
+"A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
+"windows and it is stuck: more than 1/32 above its memory.high, or near its\n"
+"memory.max and refaulting its working set. The victim is chosen by the policy\n"
+"attached there or above (oom_cgroup_aware), else by the kernel.\n",
+	};
+
+	/* The defaults, before the options overwrite them. */
+	ro->cooldown_ns = 10 * 1000000000ULL;
+	ro->avail_permille = 100;
+	ro->swap_permille = 100;
+	ro->stall_threshold_us = 100000;
+	ro->stall_window_us = 1000000;
+	oom_ext_parse(argc, argv, &tool, &opts);
+	if (!targets.n) {
 		oom_ext_err("nothing to watch: give -c PATH or --children PATH");
 		return OOM_EXT_EXIT_USAGE;
 	}
-	if (!full_w && !some_w) {
-		full_t = 50000;
-		full_w = 500000;
+	if (!ro->full_window_us && !ro->some_window_us) {
+		ro->full_threshold_us = 50000;
+		ro->full_window_us = 500000;
 	}
 	oom_ext_check_root();
 	resolve_targets();
@@ -522,90 +512,44 @@ int main(int argc, char **argv)
 	oom_ext_check_kernel("bpf_oom_ops", "BPF OOM", "CONFIG_BPF_OOM");
 	oom_ext_protect(&opts);
 
-	skel = OOM_EXT_OPEN(oom_psi_proactive);
-	skel->rodata->dry_run = opts.dry_run;
-	skel->rodata->cooldown_ns = cooldown_s * 1000000000ULL;
-	skel->rodata->full_threshold_us = full_t;
-	skel->rodata->full_window_us = full_w;
-	skel->rodata->some_threshold_us = some_t;
-	skel->rodata->some_window_us = some_w;
-	skel->rodata->nr_targets = nr_targets;
-	if (system_wide) {
-		skel->rodata->avail_permille = avail_permille;
-		skel->rodata->swap_permille = swap_permille;
-		skel->rodata->stall_threshold_us = stall_t;
-		skel->rodata->stall_window_us = stall_w;
-	} else {
+	ro->nr_targets = targets.n;
+	if (!system_wide) {
+		/* The system-wide rule is off: no sampling, no victim count. */
+		ro->avail_permille = 0;
+		ro->swap_permille = 0;
+		ro->stall_threshold_us = 0;
+		ro->stall_window_us = 0;
 		bpf_program__set_autoload(skel->progs.count_victim, false);
 	}
 	OOM_EXT_LOAD(skel, oom_psi_proactive);
-	for (k = 0; k < (__u32)nr_targets; k++) {
-		char path[512];
-		struct oom_ext_psi_target t = {
-			.cgid = targets[k].cgid,
-			.how = targets[k].how,
-			.explicit = targets[k].explicit,
-		};
-
-		nr_explicit += targets[k].explicit;
-		if (targets[k].how == OOM_EXT_PSI_PARENT)
-			name_remember(t.cgid, oom_ext_cgroup_path(t.cgid, path, sizeof(path)));
-		bpf_map_update_elem(bpf_map__fd(skel->maps.targets), &k, &t, BPF_ANY);
-	}
+	write_targets();
 
 	/* The system-wide rule counts OOM victims: one per shortage. */
-	if (system_wide && !bpf_program__attach(skel->progs.count_victim)) {
-		oom_ext_err("cannot attach to the mark_victim tracepoint: %s", strerror(errno));
-		oom_psi_proactive__destroy(skel);
-		return OOM_EXT_EXIT_FAIL;
+	if (system_wide) {
+		loop.links[1] = bpf_program__attach(skel->progs.count_victim);
+		if (!loop.links[1]) {
+			oom_ext_err("cannot attach to the mark_victim tracepoint: %s",
+				    strerror(errno));
+			oom_psi_proactive__destroy(skel);
+			return OOM_EXT_EXIT_FAIL;
+		}
 	}
 	/* init() creates the triggers; its error is the attach's. */
-	link = bpf_map__attach_struct_ops(skel->maps.psi_ops);
-	if (!link) {
+	loop.links[0] = bpf_map__attach_struct_ops(skel->maps.psi_ops);
+	if (!loop.links[0]) {
 		oom_ext_err("cannot attach: %s (a watched cgroup was removed meanwhile?)",
 			    strerror(errno));
+		bpf_link__destroy(loop.links[1]);
 		oom_psi_proactive__destroy(skel);
 		return OOM_EXT_EXIT_FAIL;
 	}
-	if (oom_ext_json) {
-		oom_ext_json_begin("attached");
-		oom_ext_json_bool("dry_run", opts.dry_run);
-		if (full_w) {
-			oom_ext_json_num("full_ms", full_t / 1000.0);
-			oom_ext_json_num("full_window_ms", full_w / 1000.0);
-		}
-		if (some_w) {
-			oom_ext_json_num("some_ms", some_t / 1000.0);
-			oom_ext_json_num("some_window_ms", some_w / 1000.0);
-		}
-		oom_ext_json_int("cooldown_s", cooldown_s);
-		if (system_wide) {
-			oom_ext_json_num("avail_pct", avail_permille / 10.0);
-			oom_ext_json_num("swap_pct", swap_permille / 10.0);
-			if (stall_w) {
-				oom_ext_json_num("stall_ms", stall_t / 1000.0);
-				oom_ext_json_num("stall_window_ms", stall_w / 1000.0);
-			}
-		}
-		oom_ext_json_end();
-	} else {
-		oom_ext_info("attached to PSI triggers%s; memory",
-			     opts.dry_run ? " in dry-run mode" : "");
-		if (full_w)
-			printf(" full %u ms/%u ms", full_t / 1000, full_w / 1000);
-		if (some_w)
-			printf(" some %u ms/%u ms", some_t / 1000, some_w / 1000);
-		printf(", cool-down %lu s", cooldown_s);
-		if (system_wide)
-			printf("; system-wide: available memory < %.1f%%, free swap < %.1f%%",
-			       avail_permille / 10.0, swap_permille / 10.0);
-		if (system_wide && stall_w)
-			printf(" or full stall %u ms/%u ms", stall_t / 1000, stall_w / 1000);
-		printf("; Ctrl-C detaches\n");
-	}
-	ret = oom_ext_loop(link, skel->maps.events, print_event, print_stats, &opts);
-	bpf_link__destroy(link);
+	loop.events = skel->maps.events;
+	loop.on_event = on_event;
+	loop.attached = &attached;
+	loop.attached_rec = skel->rodata;
+	loop.counters = &counters;
+	loop.counters_rec = &skel->bss->stats;
+	ret = oom_ext_run(&loop, &opts);
 	oom_psi_proactive__destroy(skel);
-	oom_ext_detached();
 	return ret;
 }

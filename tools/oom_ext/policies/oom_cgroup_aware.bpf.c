@@ -51,13 +51,12 @@
  * decision explanations (chosen and runner-up at every level).
  */
 #include <oom_ext/common.bpf.h>
+#include "oom_cgroup_aware.h"
 
 char _license[] SEC("license") = "GPL";
 
 /* What the loader sets (-n) and prints: see common.bpf.h. */
-OOM_EXT_DRY_RUN_DEFINE();
-OOM_EXT_STATS_DEFINE();
-OOM_EXT_EVENTS_DEFINE();
+OOM_EXT_POLICY_DEFINE();
 
 /* Set by the loader before load. */
 const volatile bool group_kill_all;	/* the cgroup the walk ends in dies whole */

@@ -58,14 +58,17 @@
  */
 #include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
+#include "oom_psi_proactive.h"
 
 char _license[] SEC("license") = "GPL";
 
 #define NSEC_PER_USEC	1000ULL
 #define NSEC_PER_MSEC	1000000ULL
 
+/* dry_run (-n), stats and the "events" ring buffer of its records. */
+OOM_EXT_STATE_DEFINE(struct oom_ext_psi_stats);
+
 /* Set by the loader before load. */
-const volatile bool dry_run;
 const volatile u64 cooldown_ns = 10000 * NSEC_PER_MSEC;
 const volatile u32 full_threshold_us, full_window_us;	/* 0: no full trigger */
 const volatile u32 some_threshold_us, some_window_us;	/* 0: no some trigger */
@@ -107,12 +110,6 @@ struct {
 	__type(value, struct watched);
 } watched SEC(".maps");
 
-struct oom_ext_psi_stats stats;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
 
 /* The system-wide rule's state: one element. */
 struct headroom {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oom_simple - the template OOM policy: kill the largest task.
+ * oom_simple - kill the largest task.
+ *
+ * The template: make new NAME=my_policy copies this file and its loader
+ * under a new name, to start a policy of one's own.
  *
  * On an OOM in the cgroup it is attached to (system-wide: any OOM), look
  * at every process of the OOMing memory cgroup and its descendants, skip
@@ -10,21 +13,20 @@
  * nothing: returning BPF_OOM_PASS lets the kernel wait for it.
  *
  * It demonstrates the whole shape of a policy in one page, top to bottom:
- * the state it shares with its loader, where the OOM domain comes from
- * (oc->memcg, NULL for a global OOM), walking it with the css and task
- * iterators from a sleepable program, taking a task reference outside the
- * walk, bpf_oom_kill_process() and the return-value contract. The shared
- * header gives only small helpers (the task's size, the kill and its
- * report). Copy it to start your own: make new NAME=my_policy.
+ * the state it shares with its loader (-n, the counters, the decision
+ * records), where the OOM domain comes from (oc->memcg, NULL for a global
+ * OOM), walking it with the css and task iterators from a sleepable
+ * program, taking a task reference outside the walk, the dry run,
+ * bpf_oom_kill_process() and what BPF_OOM_HANDLED and BPF_OOM_PASS tell
+ * the kernel. The shared header gives only the task's size and the
+ * decision record the loader prints.
  */
 #include <oom_ext/common.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
-/* What the loader sets (-n) and prints: see common.bpf.h. */
-OOM_EXT_DRY_RUN_DEFINE();
-OOM_EXT_STATS_DEFINE();
-OOM_EXT_EVENTS_DEFINE();
+/* dry_run (-n), stats and the "events" ring buffer: see common.bpf.h. */
+OOM_EXT_POLICY_DEFINE();
 
 /* What the walk found. Handlers never overlap (oom_lock): one copy. */
 static struct {
@@ -86,30 +88,57 @@ __noinline int walk_domain(struct oom_control *oc __arg_trusted)
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(simple_oom, struct oom_control *oc, struct cgroup *cgrp)
 {
+	const char *reason = "oom_simple: largest task";
 	struct task_struct *task;
-	int ret;
+	int ret = BPF_OOM_PASS;
+	int err;
 
 	__sync_fetch_and_add(&stats.calls, 1);
 
 	if (walk_domain(oc))
-		return oom_ext_pass();
+		goto out;
 
 	/* Killing more would not free memory sooner: the kernel waits. */
 	if (found.victims) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0,
 			       "an earlier victim is still exiting");
-		return oom_ext_pass();
+		goto out;
 	}
 
 	/* A reference that outlives the walk, for the kill. */
 	task = found.pid ? bpf_task_from_pid(found.pid) : NULL;
 	if (!task) {
 		oom_ext_report(oc, NULL, 0, OOM_EXT_PASSED, 0, "no killable task");
-		return oom_ext_pass();
+		goto out;
 	}
-	/* Kills (or, with -n, only reports) and says what to return. */
-	ret = oom_ext_kill(oc, task, found.pages, "oom_simple: largest task");
+
+	if (dry_run) {
+		/* -n: say who would die and let the kernel choose. */
+		oom_ext_report(oc, task, found.pages, OOM_EXT_DRY_RUN, 0, reason);
+	} else {
+		/*
+		 * The kernel checks the task again (init, -1000, outside the
+		 * domain, a victim already, no memory left: an errno), then
+		 * kills it with its usual report, which quotes @reason.
+		 */
+		err = bpf_oom_kill_process(oc, task, reason);
+		oom_ext_report(oc, task, found.pages, err ? OOM_EXT_FAILED : OOM_EXT_KILLED,
+			       err, reason);
+		if (err)
+			__sync_fetch_and_add(&stats.refused, 1);
+		else
+			ret = BPF_OOM_HANDLED;
+	}
 	bpf_task_release(task);
+out:
+	/*
+	 * HANDLED: memory is being freed, the kernel kills nothing more.
+	 * PASS: the OOM goes on to the next policy up, then to the kernel.
+	 */
+	if (ret == BPF_OOM_HANDLED)
+		__sync_fetch_and_add(&stats.kills, 1);
+	else
+		__sync_fetch_and_add(&stats.passes, 1);
 	return ret;
 }
 

@@ -33,29 +33,18 @@ extern bool bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 /*
  * The state that oom_ext_report(), oom_ext_kill() and oom_ext_pass() use,
  * and the loaders read: this header only declares it. A policy that uses
- * them instantiates it, once, with these macros at file scope, as
- * sched_ext's UEI_DEFINE() does:
- *
- *   OOM_EXT_DRY_RUN_DEFINE();	the -n flag, set by the loader before load
- *   OOM_EXT_STATS_DEFINE();	struct oom_ext_stats stats: the counters
- *   OOM_EXT_EVENTS_DEFINE();	the "events" ring buffer of decisions, and
- *				oom_ext_explain, the explanation sent with
- *				the next one (event.h)
+ * them instantiates it once, at file scope, with OOM_EXT_POLICY_DEFINE(),
+ * as sched_ext's UEI_DEFINE() does: OOM_EXT_STATE_DEFINE()'s dry_run,
+ * stats (struct oom_ext_stats) and events (of struct oom_ext_event), and
+ * oom_ext_explain, the explanation sent with the next decision (event.h).
  */
-struct oom_ext_ringbuf {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-};
-
 extern const volatile bool dry_run;
 extern struct oom_ext_stats stats;
 extern struct oom_ext_ringbuf events;
 extern struct oom_ext_explanation oom_ext_explain;
 
-#define OOM_EXT_DRY_RUN_DEFINE()	const volatile bool dry_run
-#define OOM_EXT_STATS_DEFINE()		struct oom_ext_stats stats
-#define OOM_EXT_EVENTS_DEFINE()						\
-	struct oom_ext_ringbuf events SEC(".maps");			\
+#define OOM_EXT_POLICY_DEFINE()						\
+	OOM_EXT_STATE_DEFINE(struct oom_ext_stats);			\
 	struct oom_ext_explanation oom_ext_explain
 
 /* The kernel's page size, from the loader: see OOM_EXT_OPEN(). */

@@ -102,4 +102,24 @@ static __always_inline struct mem_cgroup *oom_ext_memcg_get(u64 cgid)
 	return memcg;
 }
 
+/*
+ * What every tool shares with its loader, defined once at file scope:
+ * OOM_EXT_STATE_DEFINE(struct my_stats) gives
+ *
+ *   dry_run	the -n flag, set by the loader before load
+ *   stats	the counters the loader prints, of the type given
+ *   events	the ring buffer of the records it prints
+ *
+ * bpf_oom_ops policies use OOM_EXT_POLICY_DEFINE() (common.bpf.h) instead.
+ */
+struct oom_ext_ringbuf {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+};
+
+#define OOM_EXT_STATE_DEFINE(__stats_type)				\
+	const volatile bool dry_run;					\
+	__stats_type stats;						\
+	struct oom_ext_ringbuf events SEC(".maps")
+
 #endif /* __OOM_EXT_KFUNCS_BPF_H */

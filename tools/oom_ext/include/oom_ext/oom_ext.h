@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * User side of oom_ext: what every loader shares. Command line parsing for
- * the common options, the checks that turn bad input and a kernel without
- * bpf_oom_ops into one clear line, attaching, and the foreground loop that
- * prints decisions and counters until SIGINT/SIGTERM or until the attach
- * cgroup goes away.
+ * User side of oom_ext: what every loader shares. Its options and its
+ * output are tables (an option table, the fields of each record), so a
+ * loader says what it takes and what it prints once, and the library
+ * parses, checks, writes --help, text and JSON from them. The checks that
+ * turn bad input and a kernel without bpf_oom_ops into one clear line,
+ * attaching, and one foreground loop that prints until SIGINT/SIGTERM or
+ * until the attach cgroup goes away.
  */
 #ifndef __OOM_EXT_H
 #define __OOM_EXT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,20 +25,7 @@
 #define OOM_EXT_EXIT_FAIL	1
 #define OOM_EXT_EXIT_USAGE	2
 
-#define OOM_EXT_MAX_CGROUPS	64
-
-#define OOM_EXT_VERSION		"0.3"
-
-struct oom_ext_opts {
-	const char *cgroup;	/* -c PATH; NULL: system-wide */
-	const char *cgroups[OOM_EXT_MAX_CGROUPS];	/* every -c, in order */
-	unsigned int nr_cgroups;
-	bool dry_run;		/* -n */
-	unsigned int interval;	/* -i SECS; 0: no periodic counters */
-	bool verbose;		/* -v */
-	int oom_score_adj;	/* --oom-score-adj N; default -1000 */
-	bool json;		/* --json */
-};
+#define OOM_EXT_VERSION		"0.4"
 
 #include <linux/compiler.h>	/* tools/include: __printf() */
 
@@ -45,39 +35,146 @@ struct oom_ext_opts {
 
 /* Print "<tool>: <message>" on stderr, with a newline. */
 __printf(1, 2) void oom_ext_err(const char *fmt, ...);
-/* Print "<tool>: <message>" on stdout, as given, and flush it. */
-__printf(1, 2) void oom_ext_info(const char *fmt, ...);
 
 /*
- * Parse the common options (-c, -n, -i, -v, -V/--version, -h/--help,
- * --oom-score-adj). The tool's own long
- * options, if any, go through @extra_opt (return 0 if handled), with their
- * description in @extra_help (columns as in the common help); a tool for
- * which -c and -n mean something else describes them first there ("  -c
- * ..."). Exits with a clear line on bad input.
+ * Options from a table (lib/options.c). A loader describes each of its
+ * options once, with where its value goes, often straight into the opened
+ * skeleton's rodata as scx_qmap does; oom_ext_parse() builds getopt's
+ * tables, --help and the checks from that. Bad input: one line on stderr,
+ * exit 2.
  */
-struct option;
-void oom_ext_parse(int argc, char **argv, const char *summary,
-		   const struct option *extra, const char *extra_help,
-		   int (*extra_opt)(int opt, const char *arg),
+enum oom_ext_opt_kind {
+	OOM_EXT_OPT_FLAG,	/* bool: set to true */
+	OOM_EXT_OPT_SECS,	/* seconds, 0 to 86400, times ->scale into a __u64 */
+	OOM_EXT_OPT_INT,	/* int from ->min to ->max */
+	OOM_EXT_OPT_PERCENT,	/* 0.1 to 100, as permille into a __u32 */
+	OOM_EXT_OPT_STALL,	/* T/W, 0 < T <= W <= 10s: microseconds into two __u32 */
+	OOM_EXT_OPT_STALL_OFF,	/* the same, or "off": both 0 */
+	OOM_EXT_OPT_PATH,	/* const char *: given at most once */
+	OOM_EXT_OPT_PATHS,	/* appended to a struct oom_ext_paths with ->tag */
+	OOM_EXT_OPT_CUSTOM,	/* ->parse(arg, dest) */
+};
+
+struct oom_ext_option {
+	const char *name;	/* long name, or NULL */
+	int key;		/* short option letter, or 0 */
+	const char *arg;	/* its argument in --help ("PATH"); NULL: none */
+	const char *help;	/* --help text, lines separated by '\n' */
+	enum oom_ext_opt_kind kind;
+	void *dest;		/* where the value goes */
+	void *dest2;		/* STALL: the window (dest: the stall time) */
+	long min, max;		/* INT */
+	__u64 scale;		/* SECS: units per second (0: 1) */
+	__u32 tag;		/* PATHS: kept with the path */
+	/* CUSTOM: store @arg in @dest; on bad input print one line, exit 2 */
+	void (*parse)(const struct oom_ext_option *o, const char *arg);
+};
+
+/* Paths given with OOM_EXT_OPT_PATHS options, in command-line order. */
+struct oom_ext_path {
+	const char *path;
+	__u64 cgid;		/* the loader's to fill */
+	__u32 tag;
+};
+
+struct oom_ext_paths {
+	struct oom_ext_path *v;
+	unsigned int n, max;
+};
+
+#define OOM_EXT_PATHS_INIT(__array)	{ .v = (__array), .max = ARRAY_SIZE(__array) }
+
+/* Add @path to @paths; exits with one line naming @opt when full. */
+struct oom_ext_path *oom_ext_paths_add(struct oom_ext_paths *paths, const char *opt,
+				       const char *path, __u32 tag);
+
+/* The two options of every bpf_oom_ops loader: -c PATH and -n. */
+#define OOM_EXT_OPT_ATTACH(__dest)							{ .key = 'c', .arg = "PATH", .kind = OOM_EXT_OPT_PATH, .dest = (__dest),		  .help = "attach to the memory cgroup at PATH (default: the root\n"			  "cgroup, system-wide)" }
+#define OOM_EXT_OPT_DRY_RUN(__dest)							{ .key = 'n', .kind = OOM_EXT_OPT_FLAG, .dest = (void *)(__dest),		  .help = "dry run: report each decision and pass, so the kernel\n"			  "chooses the victim" }
+
+/* A loader: what --help says before and after its options. */
+struct oom_ext_tool {
+	const char *summary;
+	const struct oom_ext_option *options;	/* ends with an empty entry */
+	const char *footer;			/* or NULL */
+};
+
+/* What every loader takes (-i, --oom-score-adj, --json, -v, -V, -h). */
+struct oom_ext_opts {
+	__u64 interval;		/* -i SECS; 0: counters only at exit */
+	int oom_score_adj;	/* --oom-score-adj N; default -1000 */
+	bool json;		/* --json */
+	bool verbose;		/* -v */
+};
+
+void oom_ext_parse(int argc, char **argv, const struct oom_ext_tool *tool,
 		   struct oom_ext_opts *opts);
 
 /*
- * Check what must hold before anything is loaded: the capabilities
- * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN), a cgroup v2
- * directory for -c (one only), a kernel with bpf_oom_ops. Exits with one
- * line if not.
+ * Output from fields (lib/output.c). A record (an event from a ring
+ * buffer, the counters, the settings) is described once: its fields, by
+ * type and offset. oom_ext_print() writes it as one JSON object, or as one
+ * text line from a template in which {name} is a field's value, {?name
+ * TEXT} is TEXT when the field is set (not 0, false or empty) and {!name
+ * TEXT} when it is not. The --json field names are stable (README).
  */
-void oom_ext_check(const struct oom_ext_opts *opts);
+enum oom_ext_ftype {
+	OOM_EXT_F_U64,
+	OOM_EXT_F_U32,
+	OOM_EXT_F_S32,
+	OOM_EXT_F_BOOL,
+	OOM_EXT_F_STR,		/* a char array in the record */
+	OOM_EXT_F_STRP,		/* a const char * in the record */
+	OOM_EXT_F_CGROUP,	/* __u64 cgroup id: its path */
+	OOM_EXT_F_MIB,		/* __u64 pages: MiB */
+	OOM_EXT_F_MS_US,	/* __u32 microseconds: milliseconds */
+	OOM_EXT_F_MS_NS,	/* __u64 nanoseconds: milliseconds */
+	OOM_EXT_F_SECS_NS,	/* __u64 nanoseconds: seconds */
+	OOM_EXT_F_PCT,		/* __u32 permille: percent */
+	OOM_EXT_F_ERRNO,	/* __s32 -errno: its message */
+	OOM_EXT_F_CUSTOM,	/* ->json() and ->text() */
+};
+
+struct oom_ext_field {
+	const char *name;	/* the JSON key; {name} in templates */
+	enum oom_ext_ftype type;
+	unsigned int off;	/* in the record */
+	bool text_only;		/* not in JSON (a value for a template only) */
+	const bool *when;	/* if set: the field exists only while *when */
+	const char *if_set;	/* if set: only when this field of the record is */
+	void (*json)(const void *rec);	/* CUSTOM: the value */
+	void (*text)(const void *rec);
+};
+
+#define OOM_EXT_FIELD(__name, __type, __rec, __member)				{ .name = (__name), .type = (__type), .off = offsetof(__rec, __member) }
+
+struct oom_ext_format {
+	const char *event;	/* the JSON "event" */
+	const char *text;	/* the text template; NULL: "name value, ..." */
+	const struct oom_ext_field *fields;	/* ends with an empty entry */
+};
+
+/* --json: set by oom_ext_parse(). */
+extern bool oom_ext_json;
+
+void oom_ext_print(const struct oom_ext_format *fmt, const void *rec);
+
+/* For CUSTOM fields: JSON values and nested objects and arrays. */
+void oom_ext_json_str(const char *key, const char *v);
+void oom_ext_json_int(const char *key, long long v);
+void oom_ext_json_num(const char *key, double v);
+void oom_ext_json_open(const char *key, char bracket);
+void oom_ext_json_close(char bracket);
+
+/* Pages in MiB, with the system's page size. */
+double oom_ext_mib(__u64 pages);
 
 /*
- * Keep this process alive and resident through an incident: mlockall() and
- * its own oom_score_adj (opts->oom_score_adj, default -1000). Warns and
- * goes on if either is not permitted. oom_ext_check() ends with it.
+ * The checks before anything is loaded; each exits with one line if it
+ * does not hold (lib/oom_ext.c).
+ *
+ * CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.
  */
-void oom_ext_protect(const struct oom_ext_opts *opts);
-
-/* The parts of oom_ext_check(), for tools that attach something else. */
 void oom_ext_check_root(void);
 /* @path must be a cgroup v2 directory with the memory controller. */
 void oom_ext_check_cgroup(const char *opt, const char *path);
@@ -85,35 +182,56 @@ void oom_ext_check_cgroup(const char *opt, const char *path);
 void oom_ext_check_kernel(const char *type, const char *what, const char *config);
 /* Does the running kernel have the function (a kfunc, say) @name? */
 bool oom_ext_kernel_has_func(const char *name);
+/*
+ * Keep this process alive and resident through an incident: mlockall() and
+ * its own oom_score_adj. Warns and goes on if either is not permitted.
+ */
+void oom_ext_protect(const struct oom_ext_opts *opts);
+/* All of the above for a bpf_oom_ops loader attaching to @cgroup (NULL: root). */
+void oom_ext_check(const char *cgroup, const struct oom_ext_opts *opts);
 
 /*
- * Attach a loaded struct_ops map to opts->cgroup (or system-wide). Exits
+ * Attach a loaded bpf_oom_ops map to @cgroup (NULL: system-wide). Exits
  * with one clear line on failure (already attached, ...).
  */
-struct bpf_link *oom_ext_attach(struct bpf_map *ops, const struct oom_ext_opts *opts);
+struct bpf_link *oom_ext_attach(struct bpf_map *ops, const char *cgroup);
 
 /*
- * Run in the foreground: print each decision from @events and the counters
- * in @stats every opts->interval seconds. Returns 0 after SIGINT/SIGTERM
- * (the caller then destroys the link), or when the attach cgroup is removed
- * (the kernel detached the policy), 1 on error.
+ * One run API (lib/loop.c). A loader fills a struct oom_ext_loop and
+ * calls oom_ext_run(), which prints the attached line, runs in the
+ * foreground until SIGINT/SIGTERM, a callback's done or the link's
+ * EPOLLHUP (the kernel detached the policy: its cgroup was removed), then
+ * prints the counters, destroys every link (before the caller destroys
+ * the skeleton) and says it detached. Returns the exit status.
  */
-int oom_ext_run(struct bpf_link *link, struct bpf_map *events,
-		const struct oom_ext_stats *stats, const struct oom_ext_opts *opts);
+#define OOM_EXT_MAX_LINKS	4
+
+struct oom_ext_loop {
+	struct bpf_link *links[OOM_EXT_MAX_LINKS];	/* [0]: watched for EPOLLHUP */
+	const char *cgroup;		/* where links[0] is attached; NULL: root */
+	struct bpf_map *events;		/* a ring buffer, or NULL */
+	/* each record of @events; ctx is the loop */
+	int (*on_event)(struct oom_ext_loop *loop, const void *data, size_t size);
+	/* every @tick_secs seconds, if set */
+	void (*on_tick)(struct oom_ext_loop *loop);
+	unsigned int tick_secs;
+	const struct oom_ext_format *attached;	/* and its record */
+	const void *attached_rec;
+	const struct oom_ext_format *counters;	/* every -i seconds and at exit */
+	const void *counters_rec;
+	bool done;			/* set by a callback: leave the loop */
+	void *priv;			/* the loader's */
+};
+
+int oom_ext_run(struct oom_ext_loop *loop, const struct oom_ext_opts *opts);
 
 /*
- * The loop under oom_ext_run(), for tools with their own records: call
- * @on_event for each record of @events, @on_tick every opts->interval
- * seconds and once at the end. Returns as oom_ext_run() does, or with 0
- * once a callback has set oom_ext_done.
+ * The loop of a bpf_oom_ops policy that uses common.bpf.h's reporting:
+ * attach @ops to @cgroup, print each decision of @events and @stats.
  */
-extern bool oom_ext_done;
-int oom_ext_loop(struct bpf_link *link, struct bpf_map *events,
-		 ring_buffer_sample_fn on_event, void (*on_tick)(void),
-		 const struct oom_ext_opts *opts);
-
-/* Also call @fn every @secs seconds in the loop (one such hook per tool). */
-void oom_ext_every(unsigned int secs, void (*fn)(void));
+void oom_ext_policy_loop(struct oom_ext_loop *loop, struct bpf_map *ops,
+			 struct bpf_map *events, const struct oom_ext_stats *stats,
+			 const char *cgroup, bool dry_run);
 
 /*
  * The running kernel's configuration that the BPF helpers read
@@ -156,23 +274,6 @@ do {										\
 	}									\
 } while (0)
 
-/*
- * Attach the skeleton's bpf_oom_ops map @__ops, run oom_ext_run() on its
- * "events" ring buffer and "stats" counters, then detach and destroy the
- * skeleton. Evaluates to oom_ext_run()'s result, the exit status.
- */
-#define OOM_EXT_ATTACH_RUN(__skel, __name, __ops, __opts)			\
-({										\
-	struct bpf_link *__link = oom_ext_attach((__skel)->maps.__ops, __opts);	\
-	int __ret = oom_ext_run(__link, (__skel)->maps.events,			\
-				&(__skel)->bss->stats, __opts);			\
-										\
-	bpf_link__destroy(__link);						\
-	__name##__destroy(__skel);						\
-	oom_ext_detached();							\
-	__ret;									\
-})
-
 /* The cgroup id of the cgroup v2 directory @path; 0 if it is not one. */
 __u64 oom_ext_cgroup_id(const char *path);
 
@@ -181,26 +282,5 @@ __u64 oom_ext_cgroup_id(const char *path);
  * or "cgroup#ID" once it is removed. Cached: cgroup v2 paths never change.
  */
 const char *oom_ext_cgroup_path(__u64 cgid, char *buf, size_t len);
-
-/*
- * --json: one object per line, {"time":..,"tool":..,"event":..,...}; the
- * events and their fields are listed in tools/oom_ext/README.md. Between
- * begin and end, a NULL key is an array element.
- */
-extern bool oom_ext_json;
-void oom_ext_json_begin(const char *event);
-void oom_ext_json_str(const char *key, const char *v);
-void oom_ext_json_int(const char *key, long long v);
-void oom_ext_json_num(const char *key, double v);
-void oom_ext_json_bool(const char *key, bool v);
-void oom_ext_json_open(const char *key, char bracket);
-void oom_ext_json_close(char bracket);
-void oom_ext_json_end(void);
-
-/* Pages in MiB, with the system's page size. */
-double oom_ext_mib(__u64 pages);
-
-/* "<tool>: detached", or its JSON event. */
-void oom_ext_detached(void);
 
 #endif /* __OOM_EXT_H */

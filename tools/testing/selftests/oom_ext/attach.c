@@ -16,7 +16,7 @@
 #include "oom_test.h"
 #include "policy_util.h"
 #include "policy_nolink.bpf.skel.h"
-#include "kfunc_deny.bpf.skel.h"
+#include "tcp_ca.bpf.skel.h"
 #include "deny_fault.bpf.skel.h"
 #include "deny_sleepable.bpf.skel.h"
 #include "deny_nosleep.bpf.skel.h"
@@ -53,7 +53,7 @@ static int link_cgroup_ids(struct bpf_link *link, unsigned long long *info_id,
 static enum oom_test_status check_attach(const char *cg, const char *path)
 {
 	unsigned long long info_id = 0, fdinfo_id = 0;
-	long long id = cg_id(cg ?: CG_MNT);
+	long long id = ot_cg_id(cg ?: CG_MNT);
 	struct bpf_link *link;
 	struct ot_listing l;
 	struct policy *skel;
@@ -91,7 +91,7 @@ REGISTER_OOM_TEST(&system_wide)
 
 static enum oom_test_status setup_cg(void **ctx)
 {
-	char *cg = cg_create("attach");
+	char *cg = ot_cg_create("attach");
 
 	if (!cg)
 		OT_FAIL("cannot create a cgroup");
@@ -101,7 +101,7 @@ static enum oom_test_status setup_cg(void **ctx)
 
 static void cleanup_cg(void *ctx)
 {
-	cg_destroy(ctx);
+	ot_cg_destroy(ctx);
 	free(ctx);
 }
 
@@ -181,12 +181,12 @@ REGISTER_OOM_TEST(&nolink)
 
 static enum oom_test_status run_kfunc_deny(void *ctx)
 {
-	struct kfunc_deny *skel = kfunc_deny__open();
+	struct tcp_ca *skel = tcp_ca__open();
 	enum oom_test_status st;
 
 	OT_ASSERT(skel, "open failed");
 	st = ot_expect_kfunc_refused(skel->obj, "bpf_oom_kill_process");
-	kfunc_deny__destroy(skel);
+	tcp_ca__destroy(skel);
 	return st;
 }
 

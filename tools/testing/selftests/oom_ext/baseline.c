@@ -15,13 +15,13 @@
 /* A memcg with memory.max = LIMIT_MIB and no swap. */
 static enum oom_test_status setup_memcg(void **ctx, const char *name)
 {
-	char *cg = cg_create(name);
+	char *cg = ot_cg_create(name);
 
 	if (!cg)
 		OT_FAIL("cannot create cgroup %s", name);
-	if (cg_write(cg, "memory.max", "%dM", LIMIT_MIB) ||
-	    cg_write(cg, "memory.swap.max", "0")) {
-		cg_destroy(cg);
+	if (ot_cg_write(cg, "memory.max", "%dM", LIMIT_MIB) ||
+	    ot_cg_write(cg, "memory.swap.max", "0")) {
+		ot_cg_destroy(cg);
 		free(cg);
 		OT_FAIL("cannot set memory.max / memory.swap.max on %s", name);
 	}
@@ -31,7 +31,7 @@ static enum oom_test_status setup_memcg(void **ctx, const char *name)
 
 static void cleanup_memcg(void *ctx)
 {
-	cg_destroy(ctx);
+	ot_cg_destroy(ctx);
 	free(ctx);
 }
 
@@ -44,12 +44,12 @@ static enum oom_test_status run_cgroup_memory(void *ctx)
 {
 	char buf[256];
 
-	OT_ASSERT(cg_read(CG_TEST_ROOT, "cgroup.subtree_control", buf, sizeof(buf)) > 0, "");
+	OT_ASSERT(ot_cg_read(CG_TEST_ROOT, "cgroup.subtree_control", buf, sizeof(buf)) > 0, "");
 	OT_ASSERT(strstr(buf, "memory"), "memory not enabled below the test root: %s", buf);
-	OT_ASSERT(cg_read(ctx, "memory.max", buf, sizeof(buf)) > 0, "");
+	OT_ASSERT(ot_cg_read(ctx, "memory.max", buf, sizeof(buf)) > 0, "");
 	OT_ASSERT(strtoll(buf, NULL, 10) == LIMIT_MIB << 20, "memory.max reads %s", buf);
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") == 0, "");
-	OT_ASSERT(cg_read(ctx, "memory.current", buf, sizeof(buf)) > 0, "");
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom_kill") == 0, "");
+	OT_ASSERT(ot_cg_read(ctx, "memory.current", buf, sizeof(buf)) > 0, "");
 	return OOM_TEST_PASS;
 }
 
@@ -78,9 +78,9 @@ static enum oom_test_status run_oom_kill(void *ctx)
 	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
 	ot_child_reap(&hog);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d, not SIGKILL", sig);
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") == 1,
-		  "oom_kill = %lld", cg_read_key(ctx, "memory.events", "oom_kill"));
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom") >= 1, "");
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom_kill") == 1,
+		  "oom_kill = %lld", ot_cg_read_key(ctx, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom") >= 1, "");
 	return OOM_TEST_PASS;
 }
 
@@ -98,7 +98,7 @@ static enum oom_test_status setup_oom_group(void **ctx)
 {
 	enum oom_test_status st = setup_memcg(ctx, "oom_group");
 
-	if (st == OOM_TEST_PASS && cg_write(*ctx, "memory.oom.group", "1")) {
+	if (st == OOM_TEST_PASS && ot_cg_write(*ctx, "memory.oom.group", "1")) {
 		cleanup_memcg(*ctx);
 		OT_FAIL("cannot set memory.oom.group");
 	}
@@ -128,11 +128,11 @@ static enum oom_test_status run_oom_group(void *ctx)
 	 * Each member is counted once as it is killed; the chosen victim is
 	 * counted a second time by the group walk (mainline behaviour).
 	 */
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") >= 3,
-		  "oom_kill = %lld", cg_read_key(ctx, "memory.events", "oom_kill"));
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_group_kill") == 1,
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom_kill") >= 3,
+		  "oom_kill = %lld", ot_cg_read_key(ctx, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom_group_kill") == 1,
 		  "oom_group_kill = %lld",
-		  cg_read_key(ctx, "memory.events", "oom_group_kill"));
+		  ot_cg_read_key(ctx, "memory.events", "oom_group_kill"));
 	return OOM_TEST_PASS;
 }
 
@@ -172,7 +172,7 @@ static enum oom_test_status run_score_adj(void *ctx)
 	}
 	ot_child_reap(&prot);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
-	OT_ASSERT(cg_read_key(ctx, "memory.events", "oom_kill") == 1, "");
+	OT_ASSERT(ot_cg_read_key(ctx, "memory.events", "oom_kill") == 1, "");
 	return OOM_TEST_PASS;
 }
 

@@ -83,11 +83,11 @@ static enum oom_test_status setup_ca(void **ctx)
 		t->kids[i].pid = -1;
 	t->loader.out = -1;
 	t->loader.err = -1;
-	t->dom = cg_create("ca");
-	if (!t->dom || cg_write(t->dom, "memory.swap.max", "0") ||
-	    cg_write(t->dom, "cgroup.subtree_control", "+memory")) {
+	t->dom = ot_cg_create("ca");
+	if (!t->dom || ot_cg_write(t->dom, "memory.swap.max", "0") ||
+	    ot_cg_write(t->dom, "cgroup.subtree_control", "+memory")) {
 		if (t->dom)
-			cg_destroy(t->dom);
+			ot_cg_destroy(t->dom);
 		OT_FAIL("cannot set up the domain memcg");
 	}
 	*ctx = t;
@@ -102,12 +102,12 @@ static void cleanup_ca(void *ctx)
 	ot_proc_kill(&t->loader);
 	for (i = 0; i < CA_MAX_TASKS; i++)
 		ot_child_reap(&t->kids[i]);
-	cg_destroy(t->dom);
+	ot_cg_destroy(t->dom);
 	free(t->dom);
 	free(t);
 }
 
-static const char *cg_path(struct ca *t, const char *rel, char *buf, size_t len)
+static const char *ca_path(struct ca *t, const char *rel, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", t->dom, rel);
 	return buf;
@@ -143,33 +143,33 @@ static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
 	char path[512], parent[512];
 	int i;
 
-	OT_ASSERT(!cg_write(t->dom, "memory.max", "%s", c->max), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->dom, "memory.max", "%s", c->max), "memory.max");
 	for (i = 0; i < CA_MAX_GROUPS && c->groups[i]; i++) {
 		char *slash;
 
-		cg_path(t, c->groups[i], path, sizeof(path));
+		ca_path(t, c->groups[i], path, sizeof(path));
 		OT_ASSERT(!mkdir(path, 0755), "mkdir %s: %s", path, strerror(errno));
 		snprintf(parent, sizeof(parent), "%s", path);
 		slash = strrchr(parent, '/');
 		*slash = '\0';
 		if (strcmp(parent, t->dom))
-			cg_write(parent, "cgroup.subtree_control", "+memory");
+			ot_cg_write(parent, "cgroup.subtree_control", "+memory");
 	}
 	for (i = 0; i < 4 && c->set[i][0]; i++) {
-		cg_path(t, c->set[i][0], path, sizeof(path));
-		OT_ASSERT(!cg_write(path, c->set[i][1], "%s", c->set[i][2]), "%s/%s",
+		ca_path(t, c->set[i][0], path, sizeof(path));
+		OT_ASSERT(!ot_cg_write(path, c->set[i][1], "%s", c->set[i][2]), "%s/%s",
 			  c->set[i][0], c->set[i][1]);
 	}
 	if (c->nobody_owns_domain)
 		OT_ASSERT(!chown(t->dom, NOBODY, NOBODY), "chown: %s", strerror(errno));
 	if (c->nobody_owns) {
-		cg_path(t, c->nobody_owns, path, sizeof(path));
+		ca_path(t, c->nobody_owns, path, sizeof(path));
 		OT_ASSERT(!chown(path, NOBODY, NOBODY), "chown: %s", strerror(errno));
 	}
 	for (i = 0; i < 3 && c->xattrs[i][0]; i++) {
 		bool nobody = c->nobody_owns && !strcmp(c->xattrs[i][0], c->nobody_owns);
 
-		cg_path(t, c->xattrs[i][0], path, sizeof(path));
+		ca_path(t, c->xattrs[i][0], path, sizeof(path));
 		OT_ASSERT(!set_xattr(path, c->xattrs[i][1], c->xattrs[i][2], nobody),
 			  "setxattr %s %s as %s: %s", c->xattrs[i][0], c->xattrs[i][1],
 			  nobody ? "nobody" : "root", strerror(errno));
@@ -188,7 +188,7 @@ static enum oom_test_status start_tasks(struct ca *t, const struct ca_case *c)
 
 		if (i + 1 < CA_MAX_TASKS && !c->tasks[i + 1].cg)
 			break;	/* the trigger */
-		cg_path(t, c->tasks[i].cg, path, sizeof(path));
+		ca_path(t, c->tasks[i].cg, path, sizeof(path));
 		OT_ASSERT(!ot_child_spawn_hog(&t->kids[i], path, &hog),
 			  "task %d (%s) did not start", i, c->tasks[i].cg);
 	}
@@ -212,7 +212,7 @@ static void loader_args(struct ca *t, const struct ca_case *c, bool dry_run,
 		if (c->args[i][0] == '-') {
 			argv[n++] = c->args[i];
 		} else {
-			cg_path(t, c->args[i], t->paths[i], sizeof(t->paths[i]));
+			ca_path(t, c->args[i], t->paths[i], sizeof(t->paths[i]));
 			argv[n++] = t->paths[i];
 		}
 	}
@@ -233,7 +233,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	struct ot_hog hog;
 	long long kills, before;
 
-	before = cg_read_key(t->dom, "memory.events", "oom_kill");
+	before = ot_cg_read_key(t->dom, "memory.events", "oom_kill");
 	st = build_tree(t, c);
 	if (!st)
 		st = start_tasks(t, c);
@@ -247,7 +247,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	if (st)
 		return st;
 	if (c->late_xattr[0]) {
-		cg_path(t, c->late_xattr[0], path, sizeof(path));
+		ca_path(t, c->late_xattr[0], path, sizeof(path));
 		OT_ASSERT(c->late_xattr[2] ?
 			  !set_xattr(path, c->late_xattr[1], c->late_xattr[2], false) :
 			  !removexattr(path, c->late_xattr[1]),
@@ -258,7 +258,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 		ot_info("%s", line);
 	}
 	hog = (struct ot_hog){ .mib = c->tasks[trig].mib, .adj = c->tasks[trig].adj };
-	cg_path(t, c->tasks[trig].cg, path, sizeof(path));
+	ca_path(t, c->tasks[trig].cg, path, sizeof(path));
 	ot_child_spawn_hog(&t->kids[trig], path, &hog);
 
 	for (i = 0; i < t->nr_kids; i++) {
@@ -285,10 +285,10 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 	for (i = 0; i < t->nr_kids; i++)
 		OT_ASSERT((c->victims & (1U << i)) || ot_child_alive(&t->kids[i]),
 			  "task %d (%s, %ld MiB) died", i, c->tasks[i].cg, c->tasks[i].mib);
-	kills = cg_read_key(t->dom, "memory.events", "oom_kill") - before;
+	kills = ot_cg_read_key(t->dom, "memory.events", "oom_kill") - before;
 	if (c->oom_group) {
-		cg_path(t, c->oom_group, path, sizeof(path));
-		OT_ASSERT(cg_read_key(path, "memory.events", "oom_group_kill") == 1,
+		ca_path(t, c->oom_group, path, sizeof(path));
+		OT_ASSERT(ot_cg_read_key(path, "memory.events", "oom_group_kill") == 1,
 			  "%s: memory.events oom_group_kill", c->oom_group);
 		OT_ASSERT(kills == nr_victims || kills == nr_victims + 1,
 			  "memory.events oom_kill %lld, expected %d (+1)", kills, nr_victims);
@@ -550,12 +550,12 @@ static enum oom_test_status run_dry_run(void *ctx)
 		st = ot_loader_attached(&t->loader);
 	if (st)
 		return st;
-	kmsg = kmsg_open();
-	ot_child_spawn_hog(&t->kids[3], cg_path(t, "T", path, sizeof(path)), &trig);
+	kmsg = ot_kmsg_open();
+	ot_child_spawn_hog(&t->kids[3], ca_path(t, "T", path, sizeof(path)), &trig);
 	sig = ot_child_wait_death(&t->kids[2], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
 				  OT_TIMEOUT_MS);
-	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	found = ot_kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	ot_info("%s", said ? line : "no decision line");
 	snprintf(want, sizeof(want), "would kill pid %d ", t->kids[0].pid);
@@ -572,10 +572,10 @@ static enum oom_test_status run_dry_run(void *ctx)
 	ot_proc_kill(&t->loader);
 	for (i = 0; i < CA_MAX_TASKS; i++)
 		ot_child_reap(&t->kids[i]);
-	cg_write(t->dom, "cgroup.kill", "1");
+	ot_cg_write(t->dom, "cgroup.kill", "1");
 	for (i = 4; i >= 0; i--) {
-		cg_path(t, dry_case.groups[i], path, sizeof(path));
-		cg_wait_unpopulated(path, OT_TIMEOUT_MS);
+		ca_path(t, dry_case.groups[i], path, sizeof(path));
+		ot_cg_wait_unpopulated(path, OT_TIMEOUT_MS);
 		rmdir(path);
 	}
 	return run_case(t, &dry_case);
@@ -618,11 +618,11 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 		st = ot_loader_attached(&t->loader);
 	if (st)
 		return st;
-	kmsg = kmsg_open();
-	ot_child_spawn_hog(&t->kids[2], cg_path(t, "T", path, sizeof(path)), &trig);
+	kmsg = ot_kmsg_open();
+	ot_child_spawn_hog(&t->kids[2], ca_path(t, "T", path, sizeof(path)), &trig);
 	sig = ot_child_wait_death(&t->kids[1], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "passed", line, sizeof(line), OT_TIMEOUT_MS);
-	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	found = ot_kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	snprintf(kernel_kill, sizeof(kernel_kill), "Killed process %d ", t->kids[1].pid);
 	OT_ASSERT(said && strstr(line, "nothing killable"), "the loader said: %s",
@@ -680,11 +680,11 @@ static enum oom_test_status run_removed(void *ctx)
 
 	/* A few rounds: each loader run stores, each rmdir must drop. */
 	for (round = 0; round < 3; round++) {
-		cg_path(t, "A", a, sizeof(a));
-		cg_path(t, "B", b, sizeof(b));
+		ca_path(t, "A", a, sizeof(a));
+		ca_path(t, "B", b, sizeof(b));
 		OT_ASSERT(!mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
-		ida = cg_id(a);
-		idb = cg_id(b);
+		ida = ot_cg_id(a);
+		idb = ot_cg_id(b);
 		st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
 		if (!st)
 			st = ot_loader_attached(&t->loader);
@@ -733,8 +733,8 @@ static enum oom_test_status run_bad_input(void *ctx)
 	enum oom_test_status st = OOM_TEST_PASS;
 	unsigned int i;
 
-	cg_path(t, "A", a, sizeof(a));
-	cg_path(t, "B", outside, sizeof(outside));
+	ca_path(t, "A", a, sizeof(a));
+	ca_path(t, "B", outside, sizeof(outside));
 	OT_ASSERT(!mkdir(a, 0755) && !mkdir(outside, 0755), "mkdir: %s", strerror(errno));
 	for (i = 0; i < ARRAY_SIZE(cases) && !st; i++)
 		st = ot_loader_rejects(&t->loader, "oom_cgroup_aware", cases[i].args, 0,
@@ -742,7 +742,7 @@ static enum oom_test_status run_bad_input(void *ctx)
 	if (st)
 		return st;
 	OT_ASSERT(ot_listing_count() == 0, "something got attached");
-	OT_ASSERT(config_entries(cg_id(a)) == 0, "a configuration was stored");
+	OT_ASSERT(config_entries(ot_cg_id(a)) == 0, "a configuration was stored");
 	return OOM_TEST_PASS;
 }
 

@@ -18,6 +18,7 @@
 #include "policy_util.h"
 #include "declare.bpf.skel.h"
 #include "declare_deny.bpf.skel.h"
+#include "oom_notify.bpf.skel.h"
 #include "util.h"
 
 struct decl {
@@ -34,11 +35,11 @@ static enum oom_test_status setup_decl(void **ctx)
 		OT_FAIL("no memory");
 	t->hog.pid = -1;
 	t->small.pid = -1;
-	t->cg = cg_create("declare");
+	t->cg = ot_cg_create("declare");
 	t->skel = declare__open_and_load();
 	if (!t->cg || !t->skel) {
 		if (t->cg)
-			cg_destroy(t->cg);
+			ot_cg_destroy(t->cg);
 		declare__destroy(t->skel);
 		free(t->cg);
 		free(t);
@@ -55,7 +56,7 @@ static void cleanup_decl(void *ctx)
 	ot_child_reap(&t->hog);
 	ot_child_reap(&t->small);
 	declare__destroy(t->skel);
-	cg_destroy(t->cg);
+	ot_cg_destroy(t->cg);
 	free(t->cg);
 	free(t);
 }
@@ -69,7 +70,7 @@ static int declare(struct decl *t, __u64 cgid, int order, __u64 flags, int *ret)
 static enum oom_test_status run_refusals(void *ctx)
 {
 	struct decl *t = ctx;
-	__u64 cgid = cg_id(t->cg);
+	__u64 cgid = ot_cg_id(t->cg);
 	int ret;
 
 	OT_ASSERT(!declare(t, cgid, 0, 1ULL << 1, &ret) && ret == -EINVAL,
@@ -77,7 +78,7 @@ static enum oom_test_status run_refusals(void *ctx)
 	OT_ASSERT(!declare(t, cgid, -1, 0, &ret) && ret == -EINVAL, "order -1: %d", ret);
 	OT_ASSERT(!declare(t, cgid, 11, 0, &ret) && ret == -EINVAL,
 		  "order above MAX_PAGE_ORDER: %d", ret);
-	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 0,
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 0,
 		  "a refused call killed something");
 	return OOM_TEST_PASS;
 }
@@ -103,15 +104,15 @@ static enum oom_test_status declared_kill(struct decl *t, __u64 flags)
 	char report[1024], want[64];
 	int ret, kmsg, sig, found, declared, err;
 
-	OT_ASSERT(!cg_write(t->cg, "memory.max", "256M"), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->cg, "memory.max", "256M"), "memory.max");
 	OT_ASSERT(!ot_child_spawn_hog(&t->hog, t->cg, &big) &&
 		  !ot_child_spawn_hog(&t->small, t->cg, &small), "tasks did not start");
-	kmsg = kmsg_open();
-	err = declare(t, cg_id(t->cg), 0, flags, &ret);
+	kmsg = ot_kmsg_open();
+	err = declare(t, ot_cg_id(t->cg), 0, flags, &ret);
 	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
 	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
-	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
-	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	declared = ot_kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
+	found = ot_kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	snprintf(want, sizeof(want), "Killed process %d ", t->hog.pid);
 	OT_ASSERT(ret == 1, "bpf_out_of_memory() returned %d", ret);
@@ -119,8 +120,8 @@ static enum oom_test_status declared_kill(struct decl *t, __u64 flags)
 	OT_ASSERT(ot_child_alive(&t->small), "the small task died");
 	OT_ASSERT(declared, "the report does not say BPF declared the OOM");
 	OT_ASSERT(found && strstr(report, want), "report: %s", found ? report : "none");
-	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill %lld",
-		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill %lld",
+		  ot_cg_read_key(t->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
@@ -184,12 +185,12 @@ static enum oom_test_status run_policy(void *ctx)
 	struct policy *pol;
 	int ret, sig, err;
 
-	OT_ASSERT(!cg_write(t->cg, "memory.max", "256M"), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->cg, "memory.max", "256M"), "memory.max");
 	OT_ASSERT(!ot_child_spawn_hog(&t->hog, t->cg, &big) &&
 		  !ot_child_spawn_hog(&t->small, t->cg, &small), "tasks did not start");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->small.pid, &link);
 	OT_ASSERT(pol, "the test policy did not attach");
-	err = declare(t, cg_id(t->cg), 0, 0, &ret);
+	err = declare(t, ot_cg_id(t->cg), 0, 0, &ret);
 	sig = ot_child_wait_death(&t->small, OT_TIMEOUT_MS);
 	ot_policy_stop(pol, link);
 	OT_ASSERT(!err && ret == 1, "bpf_out_of_memory(): %d, %d", err, ret);
@@ -222,15 +223,15 @@ static enum oom_test_status run_busy(void *ctx)
 	int ret = 0, err, i, sig;
 	bool still_held;
 
-	OT_ASSERT(!cg_write(t->cg, "memory.max", "32M") &&
-		  !cg_write(t->cg, "memory.swap.max", "0"), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->cg, "memory.max", "32M") &&
+		  !ot_cg_write(t->cg, "memory.swap.max", "0"), "memory.max");
 	pol = ot_policy_start(t->cg, MODE_HOLD, 0, &link);
 	OT_ASSERT(pol, "the test policy did not attach");
 	ot_child_spawn_hog(&t->hog, t->cg, &grow);
 	/* The handler flags that it runs; it holds oom_lock until released. */
 	for (i = 0; i < OT_TIMEOUT_MS && !__atomic_load_n(&pol->bss->held, __ATOMIC_ACQUIRE); i++)
 		usleep(1000);
-	err = i < OT_TIMEOUT_MS ? declare(t, cg_id(t->cg), 0, 0, &ret) : -ETIMEDOUT;
+	err = i < OT_TIMEOUT_MS ? declare(t, ot_cg_id(t->cg), 0, 0, &ret) : -ETIMEDOUT;
 	still_held = __atomic_load_n(&pol->bss->held, __ATOMIC_ACQUIRE) == 1;
 	__atomic_store_n(&pol->bss->release, 1, __ATOMIC_RELEASE);
 	sig = ot_child_wait_death(&t->hog, OT_TIMEOUT_MS);
@@ -287,15 +288,23 @@ static struct oom_test policy_passes = {
 
 REGISTER_OOM_TEST(&policy_passes)
 
-static int write_int(const char *path, int val)
+static int write_str(const char *path, const char *val)
 {
 	FILE *f = fopen(path, "w");
 	int ok;
 
 	if (!f)
 		return -1;
-	ok = fprintf(f, "%d", val) > 0;
+	ok = fputs(val, f) >= 0;
 	return fclose(f) || !ok ? -1 : 0;
+}
+
+static int write_int(const char *path, int val)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", val);
+	return write_str(path, buf);
 }
 
 static int read_int(const char *path, int *val)
@@ -379,12 +388,12 @@ static enum oom_test_status run_nothing_killable(void *ctx)
 
 	OT_ASSERT(!read_int("/proc/sys/vm/panic_on_oom", &old) &&
 		  !write_int("/proc/sys/vm/panic_on_oom", 1), "cannot set vm.panic_on_oom");
-	kmsg = kmsg_open();
+	kmsg = ot_kmsg_open();
 	n = protect_all(pids, saved, 1024);
 	err = n > 0 ? declare(t, 0, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret) : -1;
 	restore_all(pids, saved, n);
 	write_int("/proc/sys/vm/panic_on_oom", old);
-	none = kmsg_wait_for(kmsg, "no killable processes", NULL, 0, OT_TIMEOUT_MS);
+	none = ot_kmsg_wait_for(kmsg, "no killable processes", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(n > 0, "could not protect the processes");
 	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
@@ -405,6 +414,62 @@ static struct oom_test nothing_killable = {
 REGISTER_OOM_TEST(&nothing_killable)
 
 /*
+ * The OOM notifiers (virtio_balloon's deflate-on-oom) run in an allocation's
+ * global OOM, to give memory back instead of a kill. A declared global OOM
+ * does not call them: the policy that declared it asked for a kill, not for
+ * a balloon to deflate. With every process protected nothing is killed: a
+ * sysrq OOM, the kernel's own global OOM, calls the chain once (the probe
+ * works), then the declared one must not call it.
+ */
+static enum oom_test_status run_no_notifiers(void *ctx)
+{
+	int pids[1024], saved[1024], n, ret = 1, err = -1, kmsg, ignored = 0;
+	unsigned long long by_sysrq = 0, by_declared = 0;
+	struct oom_notify *probe;
+	struct bpf_link *link;
+	struct decl *t = ctx;
+
+	probe = oom_notify__open_and_load();
+	OT_ASSERT(probe, "cannot load oom_notify.bpf.o: %s", ot_libbpf_log());
+	link = bpf_program__attach(probe->progs.count_oom_notify);
+	if (!link) {
+		oom_notify__destroy(probe);
+		OT_FAIL("kprobe/blocking_notifier_call_chain: %s", strerror(errno));
+	}
+	kmsg = ot_kmsg_open();
+	n = protect_all(pids, saved, 1024);
+	if (n > 0 && !write_str("/proc/sysrq-trigger", "f")) {
+		ignored = ot_kmsg_wait_for(kmsg, "OOM request ignored", NULL, 0, OT_TIMEOUT_MS);
+		by_sysrq = probe->bss->calls;
+		err = declare(t, 0, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret);
+		by_declared = probe->bss->calls - by_sysrq;
+	}
+	restore_all(pids, saved, n);
+	close(kmsg);
+	bpf_link__destroy(link);
+	oom_notify__destroy(probe);
+	OT_ASSERT(n > 0, "could not protect the processes");
+	OT_ASSERT(ignored, "the sysrq OOM did not report \"OOM request ignored\"");
+	OT_ASSERT(by_sysrq == 1, "the sysrq OOM called the OOM notifiers %llu times", by_sysrq);
+	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
+	OT_ASSERT(ret == 0, "bpf_out_of_memory(NULL) with nothing killable returned %d", ret);
+	OT_ASSERT(by_declared == 0, "the declared global OOM called the OOM notifiers %llu times",
+		  by_declared);
+	return OOM_TEST_PASS;
+}
+
+static struct oom_test no_notifiers = {
+	.name = "declare_global_skips_oom_notifiers",
+	.description =
+		"a sysrq OOM calls the OOM notifier chain (balloon deflate), a declared global OOM does not",
+	.setup = setup_decl,
+	.run = run_no_notifiers,
+	.cleanup = cleanup_decl,
+};
+
+REGISTER_OOM_TEST(&no_notifiers)
+
+/*
  * Declared OOMs in a memcg where nothing may be killed (oom_score_adj
  * -1000): each returns 0, and their "no killable processes" reports are
  * rate-limited (the kernel's burst is 10 per 5 s), not one full report each.
@@ -416,13 +481,13 @@ static enum oom_test_status run_nothing_ratelimited(void *ctx)
 	struct decl *t = ctx;
 
 	OT_ASSERT(!ot_child_spawn_hog(&t->small, t->cg, &protected), "the task did not start");
-	kmsg = kmsg_open();
+	kmsg = ot_kmsg_open();
 	OT_ASSERT(kmsg >= 0, "/dev/kmsg");
 	for (i = 0; i < n && !err; i++) {
-		err = declare(t, cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret);
+		err = declare(t, ot_cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, &ret);
 		zero += !err && !ret;
 	}
-	reports = kmsg_count(kmsg, "Out of memory and no killable processes");
+	reports = ot_kmsg_count(kmsg, "Out of memory and no killable processes");
 	close(kmsg);
 	OT_ASSERT(!err, "BPF_PROG_RUN: %s", strerror(-err));
 	OT_ASSERT(zero == n, "%d of %d declared OOMs returned 0", zero, n);

@@ -43,17 +43,17 @@ static enum oom_test_status setup_scen(void **ctx)
 	s->a.pid = -1;
 	s->b.pid = -1;
 	s->hog.pid = -1;
-	s->parent = cg_create("P");
-	if (s->parent && !cg_write(s->parent, "cgroup.subtree_control", "+memory")) {
-		s->cg = cg_create("P/C");
-		s->other = cg_create("P/X");
+	s->parent = ot_cg_create("P");
+	if (s->parent && !ot_cg_write(s->parent, "cgroup.subtree_control", "+memory")) {
+		s->cg = ot_cg_create("P/C");
+		s->other = ot_cg_create("P/X");
 	}
-	if (!s->cg || !s->other || cg_write(s->cg, "memory.max", "%dM", LIMIT_MIB) ||
-	    cg_write(s->cg, "memory.swap.max", "0") ||
-	    cg_write(s->other, "memory.max", "%dM", LIMIT_MIB) ||
-	    cg_write(s->other, "memory.swap.max", "0")) {
+	if (!s->cg || !s->other || ot_cg_write(s->cg, "memory.max", "%dM", LIMIT_MIB) ||
+	    ot_cg_write(s->cg, "memory.swap.max", "0") ||
+	    ot_cg_write(s->other, "memory.max", "%dM", LIMIT_MIB) ||
+	    ot_cg_write(s->other, "memory.swap.max", "0")) {
 		if (s->parent)
-			cg_destroy(s->parent);
+			ot_cg_destroy(s->parent);
 		OT_FAIL("cannot set up the P, P/C and P/X memcgs");
 	}
 	*ctx = s;
@@ -67,7 +67,7 @@ static void cleanup_scen(void *ctx)
 	ot_child_reap(&s->a);
 	ot_child_reap(&s->b);
 	ot_child_reap(&s->hog);
-	cg_destroy(s->parent);
+	ot_cg_destroy(s->parent);
 	free(s->parent);
 	free(s->cg);
 	free(s->other);
@@ -113,8 +113,8 @@ static enum oom_test_status run_kill_chosen(void *ctx)
 	OT_ASSERT(sig == SIGKILL, "A (the policy's choice) ended with %d", sig);
 	OT_ASSERT(hog == 0, "the hog died; the policy's kill should have made room");
 	OT_ASSERT(ot_child_alive(&s->b) && ot_child_alive(&s->hog), "another task died");
-	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1,
-		  "oom_kill = %lld", cg_read_key(s->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(s->cg, "memory.events", "oom_kill") == 1,
+		  "oom_kill = %lld", ot_cg_read_key(s->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
@@ -141,7 +141,7 @@ static enum oom_test_status run_listing(void *ctx)
 	skel = ot_policy_start(s->cg, MODE_KILL, s->a.pid, &link);
 	OT_ASSERT(skel, "attach failed");
 	run_hog(s, false);
-	found = ot_listing_find(cg_id(s->cg), &l);
+	found = ot_listing_find(ot_cg_id(s->cg), &l);
 	if (found == 1)
 		ot_info("listed: %s %s calls %lld handled %lld false %lld kills %lld",
 			l.name, l.cgroup, l.calls, l.handled, l.false_claims, l.kills);
@@ -179,8 +179,8 @@ static enum oom_test_status kernel_kills_hog(struct scen *s, const char *attach,
 	OT_ASSERT(run_hog(s, true) == 0, "hog did not start");
 	sig = ot_child_wait_death(&s->hog, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
-	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
-		  cg_read_key(s->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  ot_cg_read_key(s->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
@@ -223,7 +223,7 @@ static enum oom_test_status run_false_claim(void *ctx)
 
 	st = kernel_kills_hog(s, s->cg, MODE_CLAIM, 0, &skel, &link);
 	if (skel) {
-		found = ot_listing_find(cg_id(s->cg), &l);
+		found = ot_listing_find(ot_cg_id(s->cg), &l);
 		ot_policy_stop(skel, link);
 	}
 	if (st != OOM_TEST_PASS)
@@ -263,9 +263,9 @@ static enum oom_test_status run_parent(void *ctx)
 	oom_id = skel->bss->oom_memcg_id;
 	ot_policy_stop(skel, link);
 	OT_ASSERT(sig == SIGKILL && hog == 0, "A ended with %d, hog start %d", sig, hog);
-	OT_ASSERT(attach_id == (unsigned long long)cg_id(s->parent),
+	OT_ASSERT(attach_id == (unsigned long long)ot_cg_id(s->parent),
 		  "handler's cgrp is %llu, not P", attach_id);
-	OT_ASSERT(oom_id == (unsigned long long)cg_id(s->cg),
+	OT_ASSERT(oom_id == (unsigned long long)ot_cg_id(s->cg),
 		  "oc->memcg is %llu, not P/C", oom_id);
 	return OOM_TEST_PASS;
 }
@@ -458,7 +458,7 @@ static int report_names_policy(int fd, bool *named)
 
 	*named = false;
 	for (;;) {
-		if (!kmsg_wait_for(fd, "", line, sizeof(line), OT_TIMEOUT_MS))
+		if (!ot_kmsg_wait_for(fd, "", line, sizeof(line), OT_TIMEOUT_MS))
 			return -1;
 		if (strstr(line, "BPF OOM policy test_policy"))
 			*named = true;
@@ -473,7 +473,7 @@ static enum oom_test_status run_report(void *ctx)
 	struct bpf_link *link;
 	struct policy *skel;
 	bool named_kill, named_pass;
-	int fd = kmsg_open(), r1, r2;
+	int fd = ot_kmsg_open(), r1, r2;
 
 	OT_ASSERT(fd >= 0, "cannot read /dev/kmsg");
 	/* The policy kills: the report names it. */
@@ -543,15 +543,15 @@ static enum oom_test_status run_kill_then_pass(void *ctx)
 	hog = run_hog(s, false);
 	sig = ot_child_wait_death(&s->a, OT_TIMEOUT_MS);
 	pcalls = p->bss->calls;
-	found = ot_listing_find(cg_id(s->cg), &l);
+	found = ot_listing_find(ot_cg_id(s->cg), &l);
 	ot_policy_stop(c, clink);
 	ot_policy_stop(p, plink);
 	OT_ASSERT(sig == SIGKILL, "A (the child policy's kill) ended with %d", sig);
 	OT_ASSERT(hog == 0 && ot_child_alive(&s->b) && ot_child_alive(&s->hog),
 		  "another task died");
 	OT_ASSERT(pcalls == 0, "the parent's policy was called %llu times after the kill", pcalls);
-	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
-		  cg_read_key(s->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  ot_cg_read_key(s->cg, "memory.events", "oom_kill"));
 	OT_ASSERT(found == 1, "the child's policy is not listed");
 	OT_ASSERT(l.handled == 1 && l.kills == 1 && l.false_claims == 0,
 		  "handled %lld kills %lld false claims %lld", l.handled, l.kills, l.false_claims);
@@ -590,8 +590,8 @@ static enum oom_test_status run_refuse_victim(void *ctx)
 	OT_ASSERT(k2 == -EALREADY, "killing the victim again returned %d, want %d", k2, -EALREADY);
 	OT_ASSERT(hog == 0 && ot_child_alive(&s->b) && ot_child_alive(&s->hog),
 		  "another task died");
-	OT_ASSERT(cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
-		  cg_read_key(s->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(s->cg, "memory.events", "oom_kill") == 1, "oom_kill = %lld",
+		  ot_cg_read_key(s->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 

@@ -80,15 +80,15 @@ static enum oom_test_status setup_glob(void **ctx)
 	t->psi.out = -1;
 	t->psi.err = -1;
 	t->zram_dev = -1;
-	if (cg_read("/proc/self", "oom_score_adj", t->adj, sizeof(t->adj)) < 0 ||
-	    cg_write("/proc/self", "oom_score_adj", "-1000")) {
+	if (ot_cg_read("/proc/self", "oom_score_adj", t->adj, sizeof(t->adj)) < 0 ||
+	    ot_cg_write("/proc/self", "oom_score_adj", "-1000")) {
 		free(t);
 		OT_FAIL("cannot protect the runner: %s", strerror(errno));
 	}
-	free(cg_create("global"));
-	cg_write(CG_TEST_ROOT "/global", "cgroup.subtree_control", "+memory");
+	free(ot_cg_create("global"));
+	ot_cg_write(CG_TEST_ROOT "/global", "cgroup.subtree_control", "+memory");
 	for (i = 0; i <= NR_TENANTS; i++)
-		t->cg[i] = cg_create(names[i]);
+		t->cg[i] = ot_cg_create(names[i]);
 	*ctx = t;
 	return OOM_TEST_PASS;
 }
@@ -103,21 +103,21 @@ static void cleanup_glob(void *ctx)
 	for (i = 0; i <= NR_TENANTS; i++) {
 		ot_child_reap(&t->task[i]);
 		if (t->cg[i])
-			cg_destroy(t->cg[i]);
+			ot_cg_destroy(t->cg[i]);
 		free(t->cg[i]);
 	}
-	cg_destroy(CG_TEST_ROOT "/global");
+	ot_cg_destroy(CG_TEST_ROOT "/global");
 	if (t->zram) {
 		swapoff("/dev/zram0");
-		cg_write("/sys/block/zram0", "reset", "1");
+		ot_cg_write("/sys/block/zram0", "reset", "1");
 	}
 	if (t->zram_dev >= 0) {
 		char id[16];
 
 		snprintf(id, sizeof(id), "%d", t->zram_dev);
-		cg_write("/sys/class/zram-control", "hot_remove", "%s", id);
+		ot_cg_write("/sys/class/zram-control", "hot_remove", "%s", id);
 	}
-	cg_write("/proc/self", "oom_score_adj", "%s", t->adj);
+	ot_cg_write("/proc/self", "oom_score_adj", "%s", t->adj);
 	free(t);
 }
 
@@ -253,7 +253,7 @@ static enum oom_test_status run_async(void *ctx)
 
 	OT_ASSERT(skel, "load: %s", ot_libbpf_log());
 	bad = declare_async(skel, 1);
-	kmsg = kmsg_open();
+	kmsg = ot_kmsg_open();
 	if (ot_child_spawn_hog(&t->task[2], t->cg[2], &hog)) {
 		close(kmsg);
 		declare__destroy(skel);
@@ -261,7 +261,7 @@ static enum oom_test_status run_async(void *ctx)
 	}
 	ret = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.declare_async_burst), &opts);
 	sig = ot_child_wait_death(&t->task[2], OT_TIMEOUT_MS);
-	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
+	declared = ot_kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	declare__destroy(skel);
 	OT_ASSERT(bad == -EINVAL, "flags 1: %d, expected -EINVAL", bad);
@@ -308,12 +308,12 @@ static enum oom_test_status run_squeeze(void *ctx)
 	st = start_policies(t);
 	if (st)
 		return st;
-	kmsg = kmsg_open();
+	kmsg = ot_kmsg_open();
 	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &grow), "the grower did not start");
 	sig = ot_child_wait_death(&t->task[2], OT_TIMEOUT_MS);
 	if (sig == -ETIMEDOUT)
 		squeeze_state(t);
-	declared = kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
+	declared = ot_kmsg_wait_for(kmsg, "declared by a BPF program", NULL, 0, OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(sig == SIGKILL, "the grower ended with %d", sig);
 	OT_ASSERT(ot_child_alive(&t->task[0]) && ot_child_alive(&t->task[1]), "a tenant died");
@@ -376,7 +376,7 @@ static enum oom_test_status run_short_one_victim(void *ctx)
 					     "--stall", "off", "--cooldown", "30", NULL };
 		enum oom_test_status st = ot_loader_start(&t->psi, "oom_psi_proactive", args, 0);
 
-		kmsg = kmsg_open();
+		kmsg = ot_kmsg_open();
 		if (!st)
 			st = ot_loader_attached(&t->psi);
 		if (st) {
@@ -388,7 +388,7 @@ static enum oom_test_status run_short_one_victim(void *ctx)
 				     sizeof(line), OT_TIMEOUT_MS),
 		  "no system-wide OOM declared at --avail %s", pct);
 	ot_info("%s", line);
-	found = kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
+	found = ot_kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);
 	close(kmsg);
 	OT_ASSERT(found, "no OOM kill in the kernel's log");
 	killed = strstr(report, "Killed process ");
@@ -478,14 +478,14 @@ static enum oom_test_status run_cache(void *ctx)
 	char id[16];
 	int sig;
 
-	if (cg_read("/sys/class/zram-control", "hot_add", id, sizeof(id)) < 0)
+	if (ot_cg_read("/sys/class/zram-control", "hot_add", id, sizeof(id)) < 0)
 		OT_SKIP("no zram (CONFIG_ZRAM)");
 	t->zram_dev = atoi(id);
 	snprintf(sa.path, sizeof(sa.path), "/sys/block/zram%d", t->zram_dev);
-	OT_ASSERT(!cg_write(sa.path, "disksize", "%ldM", sa.mib), "%s/disksize: %s", sa.path,
+	OT_ASSERT(!ot_cg_write(sa.path, "disksize", "%ldM", sa.mib), "%s/disksize: %s", sa.path,
 		  strerror(errno));
 	snprintf(sa.path, sizeof(sa.path), "/dev/zram%d", t->zram_dev);
-	OT_ASSERT(!cg_write(t->cg[2], "memory.max", "32M"), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->cg[2], "memory.max", "32M"), "memory.max");
 	st = start_policies(t);
 	if (st)
 		return st;
@@ -497,11 +497,12 @@ static enum oom_test_status run_cache(void *ctx)
 	OT_ASSERT(WIFEXITED(t->task[2].status) && !WEXITSTATUS(t->task[2].status),
 		  "the reader failed");
 	ot_info("read %ld MiB twice in a 32M memcg; memory.events max %lld, file pages now %lld kB",
-		sa.mib, cg_read_key(t->cg[2], "memory.events", "max"),
-		cg_read_key(t->cg[2], "memory.stat", "file") / 1024);
-	OT_ASSERT(cg_read_key(t->cg[2], "memory.events", "max") > 0,
+		sa.mib, ot_cg_read_key(t->cg[2], "memory.events", "max"),
+		ot_cg_read_key(t->cg[2], "memory.stat", "file") / 1024);
+	OT_ASSERT(ot_cg_read_key(t->cg[2], "memory.events", "max") > 0,
 		  "the page cache never reached memory.max");
-	OT_ASSERT(cg_read_key(t->cg[2], "memory.events", "oom_kill") == 0, "oom_kill in the memcg");
+	OT_ASSERT(ot_cg_read_key(t->cg[2], "memory.events", "oom_kill") == 0,
+		  "oom_kill in the memcg");
 	return assert_no_kill(t, kills);
 }
 
@@ -531,7 +532,7 @@ static enum oom_test_status run_zram(void *ctx)
 
 	if (access("/sys/block/zram0/disksize", W_OK))
 		OT_SKIP("no zram0 (CONFIG_ZRAM)");
-	OT_ASSERT(!cg_write("/sys/block/zram0", "disksize", "256M"), "zram0 disksize");
+	OT_ASSERT(!ot_cg_write("/sys/block/zram0", "disksize", "256M"), "zram0 disksize");
 	t->zram = true;
 	{
 		const char *const mkswap[] = { "/sbin/mkswap", "/dev/zram0", NULL };
@@ -542,22 +543,22 @@ static enum oom_test_status run_zram(void *ctx)
 		ot_proc_kill(&p);
 	}
 	OT_ASSERT(!swapon("/dev/zram0", 0), "swapon: %s", strerror(errno));
-	OT_ASSERT(!cg_write(t->cg[2], "memory.high", "32M"), "memory.high");
+	OT_ASSERT(!ot_cg_write(t->cg[2], "memory.high", "32M"), "memory.high");
 	st = start_policies(t);
 	if (st)
 		return st;
 	OT_ASSERT(!ot_child_spawn_hog(&t->task[2], t->cg[2], &job), "the job did not start");
 	sig = ot_child_wait_death(&t->task[2], 15000);
 	ot_info("after 15 s: memory.events high %lld, memory.stat pswpin %lld pswpout %lld",
-		cg_read_key(t->cg[2], "memory.events", "high"),
-		cg_read_key(t->cg[2], "memory.stat", "pswpin"),
-		cg_read_key(t->cg[2], "memory.stat", "pswpout"));
+		ot_cg_read_key(t->cg[2], "memory.events", "high"),
+		ot_cg_read_key(t->cg[2], "memory.stat", "pswpin"),
+		ot_cg_read_key(t->cg[2], "memory.stat", "pswpout"));
 	/* First who decided what, then how the job ended. */
 	st = assert_no_kill(t, kills);
 	if (st)
 		return st;
 	OT_ASSERT(sig == -ETIMEDOUT, "the job ended with %d", sig);
-	OT_ASSERT(cg_read_key(t->cg[2], "memory.stat", "pswpout") > 0, "the job never swapped");
+	OT_ASSERT(ot_cg_read_key(t->cg[2], "memory.stat", "pswpout") > 0, "the job never swapped");
 	return OOM_TEST_PASS;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between holders.bpf.c and the stress tests that print it. */
+/* Shared between holders.bpf.c and holders.c, which prints what it finds. */
 #ifndef __OOM_TEST_HOLDERS_H__
 #define __OOM_TEST_HOLDERS_H__
 
@@ -30,5 +30,16 @@ struct holder_memcg {
 	__s32 id_refs;		/* memcg ID references (swap, zswap) */
 	__u32 flags;
 };
+
+#ifndef __bpf__
+/*
+ * Below @parent, a removed cgroup is not released: print what holds it,
+ * release the usual holders one by one (charge caches, pages, time), and
+ * return how many are still dying after that.
+ */
+long long ot_explain_dying(const char *parent);
+/* Removed cgroups below @parent still dying after waiting up to @ms. */
+long long ot_dying_after(const char *parent, int ms);
+#endif
 
 #endif

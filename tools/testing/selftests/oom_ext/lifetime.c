@@ -29,11 +29,11 @@ static enum oom_test_status run_rmdir(void *ctx)
 	int n, sig, calls;
 	struct ot_child hog;
 
-	cg = cg_create("hup");
+	cg = ot_cg_create("hup");
 	OT_ASSERT(cg, "cannot create cgroup");
 	skel = ot_policy_start(cg, MODE_PASS, 0, &link);
 	if (!skel) {
-		cg_destroy(cg);
+		ot_cg_destroy(cg);
 		free(cg);
 		OT_FAIL("attach failed");
 	}
@@ -52,18 +52,18 @@ static enum oom_test_status run_rmdir(void *ctx)
 	OT_ASSERT(ot_listing_count() == 0, "still listed after its cgroup went away");
 
 	/* The next OOM, in a new memcg of the same name, is the kernel's. */
-	cg2 = cg_create("hup");
+	cg2 = ot_cg_create("hup");
 	OT_ASSERT(cg2, "cannot recreate cgroup");
-	if (cg_write(cg2, "memory.max", "32M") || cg_write(cg2, "memory.swap.max", "0") ||
+	if (ot_cg_write(cg2, "memory.max", "32M") || ot_cg_write(cg2, "memory.swap.max", "0") ||
 	    ot_child_spawn_hog(&hog, cg2, &grow)) {
-		cg_destroy(cg2);
+		ot_cg_destroy(cg2);
 		ot_policy_stop(skel, link);
 		OT_FAIL("cannot start the second OOM");
 	}
 	sig = ot_child_wait_death(&hog, OT_TIMEOUT_MS);
 	ot_child_reap(&hog);
 	calls = skel->bss->calls;
-	cg_destroy(cg2);
+	ot_cg_destroy(cg2);
 	free(cg2);
 	ot_policy_stop(skel, link);
 	OT_ASSERT(sig == SIGKILL, "hog ended with %d", sig);
@@ -98,26 +98,26 @@ static enum oom_test_status run_release(void *ctx)
 	char *parent, *cg;
 	int i, hup;
 
-	parent = cg_create("rel");
-	if (parent && cg_write(parent, "cgroup.subtree_control", "+memory")) {
-		cg_destroy(parent);
+	parent = ot_cg_create("rel");
+	if (parent && ot_cg_write(parent, "cgroup.subtree_control", "+memory")) {
+		ot_cg_destroy(parent);
 		free(parent);
 		parent = NULL;
 	}
-	cg = parent ? cg_create("rel/c") : NULL;
+	cg = parent ? ot_cg_create("rel/c") : NULL;
 	OT_ASSERT(cg, "cannot create the cgroups");
-	id = cg_id(cg);
+	id = ot_cg_id(cg);
 	skel = ot_policy_start(cg, MODE_PASS, 0, &link);
 	if (!skel || rmdir(cg)) {
 		ot_policy_stop(skel, link);
-		cg_destroy(parent);
+		ot_cg_destroy(parent);
 		OT_FAIL("attach or rmdir failed");
 	}
 	pfd.fd = bpf_link__fd(link);
 	pfd.events = POLLIN;
 	hup = poll(&pfd, 1, OT_TIMEOUT_MS) == 1 && (pfd.revents & POLLHUP);
 	for (i = 0; hup && i < 600; i++) {
-		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+		dying = ot_cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 		if (dying == 0)
 			break;
 		usleep(50000);
@@ -126,7 +126,7 @@ static enum oom_test_status run_release(void *ctx)
 	len = sizeof(info);
 	info_id = bpf_link_get_info_by_fd(pfd.fd, &info, &len) ? 0 : info.struct_ops.cgroup_id;
 	ot_policy_stop(skel, link);
-	cg_destroy(parent);
+	ot_cg_destroy(parent);
 	free(parent);
 	free(cg);
 	OT_ASSERT(hup, "no EPOLLHUP after rmdir");
@@ -170,14 +170,14 @@ static enum oom_test_status run_loop(void *ctx)
 	char *cg, *sub;
 	int i, failed = 0, status;
 
-	cg = cg_create("loop");
+	cg = ot_cg_create("loop");
 	OT_ASSERT(cg, "cannot create cgroup");
-	if (cg_write(cg, "memory.max", "24M") || cg_write(cg, "memory.swap.max", "0")) {
-		cg_destroy(cg);
+	if (ot_cg_write(cg, "memory.max", "24M") || ot_cg_write(cg, "memory.swap.max", "0")) {
+		ot_cg_destroy(cg);
 		free(cg);
 		OT_FAIL("cannot configure the memcg");
 	}
-	before = cg_read_key(cg, "memory.events", "oom_kill");
+	before = ot_cg_read_key(cg, "memory.events", "oom_kill");
 	fflush(stdout);
 	driver = fork();
 	if (!driver)
@@ -197,8 +197,8 @@ static enum oom_test_status run_loop(void *ctx)
 	}
 	kill(driver, SIGKILL);
 	waitpid(driver, &status, 0);
-	after = cg_read_key(cg, "memory.events", "oom_kill");
-	cg_destroy(cg);
+	after = ot_cg_read_key(cg, "memory.events", "oom_kill");
+	ot_cg_destroy(cg);
 	free(cg);
 	OT_ASSERT(!failed, "attach %d of %d failed", i, LOOPS);
 	OT_ASSERT(after > before, "no OOM happened during the loop");
@@ -239,12 +239,12 @@ static enum oom_test_status setup_eject(void **ctx)
 	t->hog.pid = t->hog2.pid = t->b_task.pid = -1;
 	t->kmsg = -1;
 	t->old_timeout = -1;
-	t->a = cg_create("eject_a");
-	t->b = cg_create("eject_b");
+	t->a = ot_cg_create("eject_a");
+	t->b = ot_cg_create("eject_b");
 	t->decl = declare__open_and_load();
 	*ctx = t;
-	if (!t->a || !t->b || !t->decl || cg_write(t->a, "memory.max", "32M") ||
-	    cg_write(t->a, "memory.swap.max", "0") || cg_write(t->b, "memory.max", "64M")) {
+	if (!t->a || !t->b || !t->decl || ot_cg_write(t->a, "memory.max", "32M") ||
+	    ot_cg_write(t->a, "memory.swap.max", "0") || ot_cg_write(t->b, "memory.max", "64M")) {
 		cleanup_eject(t);
 		OT_FAIL("cannot set up the memcgs");
 	}
@@ -273,9 +273,9 @@ static void cleanup_eject(void *ctx)
 		close(t->kmsg);
 	declare__destroy(t->decl);
 	if (t->a)
-		cg_destroy(t->a);
+		ot_cg_destroy(t->a);
 	if (t->b)
-		cg_destroy(t->b);
+		ot_cg_destroy(t->b);
 	free(t->a);
 	free(t->b);
 	free(t);
@@ -312,7 +312,7 @@ static enum oom_test_status run_eject(void *ctx)
 	OT_ASSERT(!pipe(p), "pipe");
 	pol = ot_policy_start(t->a, MODE_HOLD, 0, &link);
 	OT_ASSERT(pol, "attach failed");
-	t->kmsg = kmsg_open();
+	t->kmsg = ot_kmsg_open();
 	ot_child_spawn_hog(&t->hog, t->a, &grow);
 	/* A's OOM: the handler spins under oom_lock until released. */
 	for (i = 0; i < OT_TIMEOUT_MS && !__atomic_load_n(&pol->bss->held, __ATOMIC_ACQUIRE); i++)
@@ -323,14 +323,14 @@ static enum oom_test_status run_eject(void *ctx)
 		fflush(stdout);
 		t->waiter = fork();
 		if (!t->waiter)
-			timed_oom(t->decl, cg_id(t->b), p[1]);
+			timed_oom(t->decl, ot_cg_id(t->b), p[1]);
 		/* Keep the handler running past its time: the time is the point. */
 		usleep(3 * EJECT_MS * 1000);
 	}
 	__atomic_store_n(&pol->bss->release, 1, __ATOMIC_RELEASE);
 	if (held) {
-		ejected = kmsg_wait_for(t->kmsg, "bpf_oom: policy test_policy", line, sizeof(line),
-					OT_TIMEOUT_MS);
+		ejected = ot_kmsg_wait_for(t->kmsg, "bpf_oom: policy test_policy", line,
+					   sizeof(line), OT_TIMEOUT_MS);
 		pfd.fd = bpf_link__fd(link);
 		hup = poll(&pfd, 1, OT_TIMEOUT_MS) == 1 && (pfd.revents & POLLHUP);
 		pfd.fd = p[0];
@@ -344,7 +344,7 @@ static enum oom_test_status run_eject(void *ctx)
 			sig2 = ot_child_wait_death(&t->hog2, OT_TIMEOUT_MS);
 	}
 	calls = pol->bss->calls;
-	listed = ot_listing_find(cg_id(t->a), &l);
+	listed = ot_listing_find(ot_cg_id(t->a), &l);
 	ot_policy_stop(pol, link);
 	close(p[0]);
 	close(p[1]);
@@ -358,8 +358,8 @@ static enum oom_test_status run_eject(void *ctx)
 	OT_ASSERT(sig == SIGKILL && sig2 == SIGKILL, "A's tasks ended with %d and %d", sig, sig2);
 	OT_ASSERT(calls == 1, "the ejected policy was called %llu times", calls);
 	OT_ASSERT(listed == 0, "the ejected policy is still listed");
-	OT_ASSERT(cg_read_key(t->a, "memory.events", "oom_kill") == 2, "A's oom_kill %lld",
-		  cg_read_key(t->a, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(t->a, "memory.events", "oom_kill") == 2, "A's oom_kill %lld",
+		  ot_cg_read_key(t->a, "memory.events", "oom_kill"));
 	ot_info("the OOM in B waited %ld ms for A's handler (timeout %d ms)", delay, EJECT_MS);
 	return OOM_TEST_PASS;
 }
@@ -391,7 +391,7 @@ static enum oom_test_status run_update(void *ctx)
 	char *cg = ctx;
 	pid_t swapper;
 
-	OT_ASSERT(!cg_write(cg, "memory.max", "32M") && !cg_write(cg, "memory.swap.max", "0"),
+	OT_ASSERT(!ot_cg_write(cg, "memory.max", "32M") && !ot_cg_write(cg, "memory.swap.max", "0"),
 		  "memory.max");
 	p1 = ot_policy_start(cg, MODE_KILL_CURRENT, 0, &link);
 	OT_ASSERT(p1, "attach failed");
@@ -434,7 +434,7 @@ static enum oom_test_status run_update(void *ctx)
 	}
 	k1 = p1->bss->kills;
 	kills = k1 + p2->bss->kills;
-	oom_kill = cg_read_key(cg, "memory.events", "oom_kill");
+	oom_kill = ot_cg_read_key(cg, "memory.events", "oom_kill");
 	ot_policy_stop(p1, link);
 	policy__destroy(p2);
 	OT_ASSERT(swapper > 0 && WIFSIGNALED(status), "the swaps stopped (status %d)", status);
@@ -449,7 +449,7 @@ static enum oom_test_status run_update(void *ctx)
 
 static enum oom_test_status setup_update(void **ctx)
 {
-	*ctx = cg_create("update");
+	*ctx = ot_cg_create("update");
 	if (!*ctx)
 		OT_FAIL("cannot create the memcg");
 	return OOM_TEST_PASS;
@@ -457,7 +457,7 @@ static enum oom_test_status setup_update(void **ctx)
 
 static void cleanup_update(void *ctx)
 {
-	cg_destroy(ctx);
+	ot_cg_destroy(ctx);
 	free(ctx);
 }
 

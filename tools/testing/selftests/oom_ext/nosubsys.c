@@ -50,7 +50,7 @@ static bool boot_disabled(const char *what)
 
 static enum oom_test_status run_psi_trigger(void *ctx)
 {
-	long long root = cg_id(CG_MNT), child;
+	long long root = ot_cg_id(CG_MNT), child;
 	struct bpf_link *link;
 	struct psi_ops *skel;
 	int r0, r1;
@@ -58,7 +58,7 @@ static enum oom_test_status run_psi_trigger(void *ctx)
 	if (!boot_disabled("pressure"))
 		OT_SKIP("needs a boot with cgroup_disable=pressure");
 	OT_ASSERT(!mkdir(NOSUBSYS_CG, 0755) || errno == EEXIST, "mkdir: %s", strerror(errno));
-	child = cg_id(NOSUBSYS_CG);
+	child = ot_cg_id(NOSUBSYS_CG);
 	skel = psi_ops__open_and_load();
 	OT_ASSERT(skel, "cannot load psi_ops.bpf.o");
 	skel->bss->cases[0] = (struct psi_case){ child, PSI_MEM, 100000, 1000000, 1 };

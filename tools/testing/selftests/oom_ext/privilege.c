@@ -82,7 +82,7 @@ static int attach_in_child(struct attach_case *c)
 		int fd = -1, out[3] = { 1, 0, 0 };
 
 		close(p[0]);
-		if (c->ns_cg && (cg_write(c->ns_cg, "cgroup.procs", "0") ||
+		if (c->ns_cg && (ot_cg_write(c->ns_cg, "cgroup.procs", "0") ||
 				 unshare(CLONE_NEWCGROUP)))
 			goto report;
 		if (c->uid && become(c->uid, c->caps))
@@ -131,7 +131,7 @@ report:
 
 static enum oom_test_status setup_priv(void **ctx)
 {
-	char *cg = cg_create("priv");
+	char *cg = ot_cg_create("priv");
 
 	if (!cg)
 		OT_FAIL("cannot create the test cgroup");
@@ -141,7 +141,7 @@ static enum oom_test_status setup_priv(void **ctx)
 
 static void cleanup_priv(void *ctx)
 {
-	cg_destroy(ctx);
+	ot_cg_destroy(ctx);
 	free(ctx);
 }
 
@@ -271,7 +271,7 @@ static enum oom_test_status run_cgroup_ns(void *ctx)
 	struct attach_case root = { .ns_cg = ctx };
 	struct attach_case outside = { .ns_cg = ctx, .cg = CG_TEST_ROOT,
 				       .open_flags = O_RDONLY | O_DIRECTORY };
-	long long id = cg_id(ctx);
+	long long id = ot_cg_id(ctx);
 	int ret;
 
 	ret = attach_in_child(&root);

@@ -51,11 +51,11 @@ static enum oom_test_status setup_psi(void **ctx)
 	t->calm.pid = -1;
 	t->loader.out = -1;
 	t->loader.err = -1;
-	t->top = cg_create("psi");
-	if (!t->top || cg_write(t->top, "memory.swap.max", "0") ||
-	    cg_write(t->top, "cgroup.subtree_control", "+memory")) {
+	t->top = ot_cg_create("psi");
+	if (!t->top || ot_cg_write(t->top, "memory.swap.max", "0") ||
+	    ot_cg_write(t->top, "cgroup.subtree_control", "+memory")) {
 		if (t->top)
-			cg_destroy(t->top);
+			ot_cg_destroy(t->top);
 		free(t->top);
 		free(t);
 		OT_FAIL("cannot set up the parent memcg");
@@ -74,7 +74,7 @@ static void cleanup_psi(void *ctx)
 	ot_child_reap(&t->hog);
 	ot_child_reap(&t->hog2);
 	ot_child_reap(&t->calm);
-	cg_destroy(t->top);
+	ot_cg_destroy(t->top);
 	free(t->top);
 	free(t);
 }
@@ -126,7 +126,7 @@ static enum oom_test_status start_thrashing(const char *path, struct ot_child *h
 {
 	struct ot_hog h = { .mib = 8, .grow = true };
 
-	OT_ASSERT(!cg_write(path, "memory.high", "32M") && !cg_write(path, "memory.max", "1G"),
+	OT_ASSERT(!ot_cg_write(path, "memory.high", "32M") && !ot_cg_write(path, "memory.max", "1G"),
 		  "memory.high/max on %s", path);
 	OT_ASSERT(!ot_child_spawn_hog(hog, path, &h), "the hog did not start");
 	return OOM_TEST_PASS;
@@ -140,7 +140,7 @@ static enum oom_test_status run_kill(void *ctx)
 	const char *const args[] = { "-i", "0", "--children", t->top, "--full", "100ms/1s", NULL };
 	enum oom_test_status st;
 	char line[512];
-	int sig, kmsg = kmsg_open();
+	int sig, kmsg = ot_kmsg_open();
 
 	st = start_loader(t, args, 0);
 	if (st)
@@ -163,16 +163,16 @@ static enum oom_test_status run_kill(void *ctx)
 	ot_info("%s", line);
 	OT_ASSERT(strstr(line, "/psi/hog:") && strstr(line, "a task was killed (oom_kill 1)"),
 		  "unexpected decision line");
-	OT_ASSERT(kmsg >= 0 && kmsg_wait_for(kmsg, "declared by a BPF program", line,
+	OT_ASSERT(kmsg >= 0 && ot_kmsg_wait_for(kmsg, "declared by a BPF program", line,
 					     sizeof(line), OT_TIMEOUT_MS) == 1,
 		  "no BPF-declared OOM report in the kernel log");
 	close(kmsg);
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "hog oom_kill");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0,
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "hog oom_kill");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "max") == 0,
 		  "memory.max was reached: this was not a proactive kill");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "high") > 0, "never above memory.high");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "high") > 0, "never above memory.high");
 	OT_ASSERT(ot_child_alive(&t->calm), "the calm sibling died");
-	OT_ASSERT(cg_read_key(t->calm_cg, "memory.events", "oom_kill") == 0, "calm oom_kill");
+	OT_ASSERT(ot_cg_read_key(t->calm_cg, "memory.events", "oom_kill") == 0, "calm oom_kill");
 	return OOM_TEST_PASS;
 }
 
@@ -205,12 +205,12 @@ static enum oom_test_status run_by_policy(void *ctx)
 
 	snprintf(a, sizeof(a), "%s/a", t->hog_cg);
 	snprintf(b, sizeof(b), "%s/b", t->hog_cg);
-	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !cg_write(t->hog_cg, "cgroup.subtree_control",
+	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !ot_cg_write(t->hog_cg, "cgroup.subtree_control",
 						       "+memory") &&
 		  !mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
 	OT_ASSERT(!ot_child_spawn_hog(&t->calm, b, &big), "the idle 40 MiB task did not start");
-	OT_ASSERT(!cg_write(t->hog_cg, "memory.high", "48M") &&
-		  !cg_write(t->hog_cg, "memory.max", "1G"), "memory.high/max");
+	OT_ASSERT(!ot_cg_write(t->hog_cg, "memory.high", "48M") &&
+		  !ot_cg_write(t->hog_cg, "memory.max", "1G"), "memory.high/max");
 	st = ot_loader_start(&ca, "oom_cgroup_aware", ca_args, 0);
 	if (!st)
 		st = ot_loader_attached(&ca);
@@ -240,8 +240,8 @@ static enum oom_test_status run_by_policy(void *ctx)
 	snprintf(want, sizeof(want), "killed pid %d ", t->hog.pid);
 	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
 	OT_ASSERT(ot_child_alive(&t->calm), "the larger idle task died: the kernel chose");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "oom_kill");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "max") == 0, "memory.max reached");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "oom_kill");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "max") == 0, "memory.max reached");
 	return OOM_TEST_PASS;
 }
 
@@ -283,13 +283,13 @@ static enum oom_test_status run_cooldown(void *ctx)
 				     OT_TIMEOUT_MS), "no pressure seen during the cool-down");
 	ot_info("%s", line);
 	OT_ASSERT(ot_child_alive(&t->hog2), "killed during the cool-down");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1,
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1,
 		  "more than one kill during the cool-down");
 
 	/* After it, the pressure that still holds is acted upon again. */
 	sig = ot_child_wait_death(&t->hog2, OT_TIMEOUT_MS);
 	OT_ASSERT(sig == SIGKILL, "the second thrashing task ended with %d", sig);
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 2, "oom_kill after");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 2, "oom_kill after");
 	return OOM_TEST_PASS;
 }
 
@@ -321,7 +321,7 @@ static enum oom_test_status run_dry(void *ctx)
 				     OT_TIMEOUT_MS), "no dry-run decision");
 	ot_info("%s", line);
 	OT_ASSERT(ot_child_alive(&t->hog), "the dry run killed");
-	OT_ASSERT(cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 0, "oom_kill");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 0, "oom_kill");
 	return OOM_TEST_PASS;
 }
 
@@ -357,7 +357,7 @@ static enum oom_test_status run_removed(void *ctx)
 		OT_ASSERT(!mkdir(path, 0755), "mkdir %s: %s", path, strerror(errno));
 		OT_ASSERT(ot_proc_read_until(t->loader.out, ": watching ", line, sizeof(line),
 					     OT_TIMEOUT_MS), "round %d: not watched", i);
-		cgid = cg_id(path);
+		cgid = ot_cg_id(path);
 		n = psi_listed(cgid, &att);
 		OT_ASSERT(n == 1 && att == 1, "round %d: %d triggers, %d attachments listed", i,
 			  n, att);
@@ -495,7 +495,7 @@ static enum oom_test_status run_bad_input(void *ctx)
 static enum oom_test_status run_refusals(void *ctx)
 {
 	struct psi *t = ctx;
-	long long cgid = cg_id(t->top);
+	long long cgid = ot_cg_id(t->top);
 	const struct {
 		unsigned long long cgid;
 		unsigned int resource, threshold_us, window_us;
@@ -563,7 +563,7 @@ REGISTER_OOM_TEST(&refusals_test)
 static enum oom_test_status run_init_fails(void *ctx)
 {
 	struct psi *t = ctx;
-	long long cgid = cg_id(t->top);
+	long long cgid = ot_cg_id(t->top);
 	struct bpf_link *link;
 	struct psi_ops *skel;
 	int n, att, err, first, second;
@@ -620,11 +620,13 @@ REGISTER_OOM_TEST(&bad_input_test)
 static void __attribute__((noreturn)) ca_attach_loop(int stop, int out)
 {
 	struct pollfd pfd = { .fd = stop, .events = POLLIN };
-	struct tcp_ca *ca = tcp_ca__open_and_load();
+	struct tcp_ca *ca = tcp_ca__open();
 	long longest = -1, t;
 	struct bpf_link *l;
 
-	if (!ca)
+	/* Only the do-nothing one: deny_ca is attach.c's, refused at load. */
+	if (!ca || bpf_map__set_autocreate(ca->maps.deny_ca, false) ||
+	    bpf_program__set_autoload(ca->progs.deny_ssthresh, false) || tcp_ca__load(ca))
 		_exit(1);
 	while (poll(&pfd, 1, 0) == 0) {
 		t = ot_now_ms();
@@ -652,7 +654,7 @@ static enum oom_test_status run_detach_many(void *ctx)
 	long bound = 3000L * OT_TIMEOUT_MS / 60000, detach = -1, longest = -1;
 	int stop[2], out[2], status = -1, n, att, err;
 	struct psi *t = ctx;
-	long long cgid = cg_id(t->top);
+	long long cgid = ot_cg_id(t->top);
 	struct bpf_link *link;
 	struct psi_ops *skel;
 	unsigned int made;

@@ -61,7 +61,7 @@ static enum oom_test_status run_one(struct oom_test *t)
 	void *ctx = NULL;
 	int kmsg, splats, strays = 0;
 
-	kmsg = kmsg_open();
+	kmsg = ot_kmsg_open();
 	ot_libbpf_log_reset();
 	st = t->setup ? t->setup(&ctx) : OOM_TEST_PASS;
 	if (st == OOM_TEST_PASS) {
@@ -75,7 +75,7 @@ static enum oom_test_status run_one(struct oom_test *t)
 	if (strays)
 		printf("# reaped %d process(es) the test left behind\n", strays);
 	/* Whatever the test asserted, a kernel splat fails it. */
-	splats = kmsg_count_splats(kmsg);
+	splats = ot_kmsg_count_splats(kmsg);
 	if (splats) {
 		printf("# FAIL: %d WARN/BUG line(s) in the kernel log\n", splats);
 		st = OOM_TEST_FAIL;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_tests; i++)
 		if ((!filter || strstr(tests[i]->name, filter)) && !tests[i]->no_memcg)
 			need_cg = true;
-	ret = need_cg ? cg_init() : 0;
+	ret = need_cg ? ot_cg_init() : 0;
 	if (ret) {
 		printf("# cannot set up " CG_TEST_ROOT ": %s\n", strerror(-ret));
 		for (i = 1; i <= n; i++)
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (need_cg)
-		cg_destroy(CG_TEST_ROOT);
+		ot_cg_destroy(CG_TEST_ROOT);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
 	       pass, fail, skip);
 	if (fail)

@@ -27,7 +27,6 @@
 #include <bpf/bpf.h>
 
 #include "holders.h"
-#include "holders.bpf.skel.h"
 #include "oom_test.h"
 #include "policy_util.h"
 #include "psi_ops.h"
@@ -47,11 +46,11 @@ static int rounds(int div)
 
 static enum oom_test_status setup_stress(void **ctx)
 {
-	char *cg = cg_create("stress");
+	char *cg = ot_cg_create("stress");
 
-	if (!cg || cg_write(cg, "cgroup.subtree_control", "+memory")) {
+	if (!cg || ot_cg_write(cg, "cgroup.subtree_control", "+memory")) {
 		if (cg)
-			cg_destroy(cg);
+			ot_cg_destroy(cg);
 		free(cg);
 		OT_FAIL("cannot create the stress cgroup");
 	}
@@ -61,7 +60,7 @@ static enum oom_test_status setup_stress(void **ctx)
 
 static void cleanup_stress(void *ctx)
 {
-	cg_destroy(ctx);
+	ot_cg_destroy(ctx);
 	free(ctx);
 }
 
@@ -71,8 +70,8 @@ static char *small_memcg(const char *parent, const char *name)
 	char rel[128], *cg;
 
 	snprintf(rel, sizeof(rel), "%s/%s", parent + strlen(CG_TEST_ROOT "/"), name);
-	cg = cg_create(rel);
-	if (cg && !cg_write(cg, "memory.max", "16M") && !cg_write(cg, "memory.swap.max", "0"))
+	cg = ot_cg_create(rel);
+	if (cg && !ot_cg_write(cg, "memory.max", "16M") && !ot_cg_write(cg, "memory.swap.max", "0"))
 		return cg;
 	free(cg);
 	return NULL;
@@ -109,199 +108,6 @@ static void psi_counts(int *att, int *trig)
 		fclose(f);
 }
 
-static long long dying_after(const char *parent, int ms)
-{
-	long long dying = -1;
-	int i;
-
-	for (i = 0; i <= ms / 50; i++) {
-		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
-		if (dying <= 0)
-			break;
-		usleep(50000);
-	}
-	return dying;
-}
-
-/*
- * Charge a page from NR_CYCLE fresh memcgs on every CPU: each per-CPU
- * charge cache (memcg_stock, 7 slots) then evicts every memcg it held.
- * All of them stay alive until every CPU has charged in each: removing
- * one drains its slot, and the next memcg would take that empty slot
- * instead of evicting an old one.
- */
-#define NR_CYCLE	16
-static void cycle_charge_caches(void)
-{
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu, k, status;
-	char *cg[NR_CYCLE] = {}, rel[32];
-
-	for (k = 0; k < NR_CYCLE; k++) {
-		snprintf(rel, sizeof(rel), "cycle%d", k);
-		cg[k] = cg_create(rel);
-		if (!cg[k])
-			ot_info("cannot create %s: %s", rel, strerror(errno));
-	}
-	for (cpu = 0; cpu < ncpu; cpu++) {
-		for (k = 0; k < NR_CYCLE; k++) {
-			pid_t pid;
-
-			if (!cg[k])
-				continue;
-			fflush(stdout);
-			pid = fork();
-			if (!pid) {
-				cpu_set_t one;
-				char *mem;
-
-				CPU_ZERO(&one);
-				CPU_SET(cpu, &one);
-				if (sched_setaffinity(0, sizeof(one), &one) ||
-				    cg_write(cg[k], "cgroup.procs", "%d", getpid()))
-					_exit(1);
-				mem = malloc(1 << 20);
-				if (mem)
-					memset(mem, 1, 1 << 20);
-				_exit(0);
-			}
-			if (pid > 0 && waitpid(pid, &status, 0) == pid &&
-			    (!WIFEXITED(status) || WEXITSTATUS(status)))
-				ot_info("cannot charge in %s on CPU %d", cg[k], cpu);
-		}
-	}
-	for (k = 0; k < NR_CYCLE; k++) {
-		if (cg[k])
-			cg_destroy(cg[k]);
-		free(cg[k]);
-	}
-}
-
-/*
- * The kernel's reference counts for every cgroup below @parent, the
- * parent first, and the charge cache slots that hold its memcg
- * (holders.bpf.c).
- */
-static void print_holders(const char *parent)
-{
-	unsigned int i, j, cpu, slot;
-	__u64 cgid = cg_id(parent);
-	struct holders *skel;
-	int err;
-	/* A syscall program's context is copied back into ctx_in. */
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &cgid, .ctx_size_in = sizeof(cgid));
-
-	skel = holders__open_and_load();
-	if (!skel) {
-		ot_info("cannot load holders.bpf.o: %s", strerror(errno));
-		return;
-	}
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.find_holders), &opts);
-	if (err || opts.retval) {
-		ot_info("cannot read the reference counts: %d, %d", err, opts.retval);
-		holders__destroy(skel);
-		return;
-	}
-	for (i = 0; i < skel->bss->nr_cgroups && i < HOLDERS_MAX; i++) {
-		struct holder_cgroup *c = &skel->bss->cgroups[i];
-		char memcg[128] = "no memory css", slots[64] = "";
-
-		for (j = 0; j < skel->bss->nr_memcgs && j < HOLDERS_MAX; j++) {
-			struct holder_memcg *m = &skel->bss->memcgs[j];
-
-			if (m->cgid == c->cgid)
-				snprintf(memcg, sizeof(memcg),
-					 "memcg flags %#x refs %lld, %lld pages, %d ID refs",
-					 m->flags, (long long)m->refs, (long long)m->pages,
-					 m->id_refs);
-		}
-		for (cpu = 0; cpu < HOLDERS_CPUS; cpu++)
-			for (slot = 0; slot < HOLDERS_SLOTS; slot++)
-				if (skel->bss->stock[cpu][slot] == c->cgid)
-					snprintf(slots + strlen(slots),
-						 sizeof(slots) - strlen(slots), " %u.%u",
-						 cpu, slot);
-		ot_info("cgroup %llu flags %#x refs %lld, cgroup_bpf refs %lld; %s; stock slots:%s",
-			(unsigned long long)c->cgid, c->flags, (long long)c->refs,
-			(long long)c->bpf_refs, memcg, slots[0] ? slots : " none");
-	}
-	holders__destroy(skel);
-}
-
-/*
- * What still holds a removed memcg, found by releasing one holder after
- * another: the counters (the parent's include its dying children), an
- * unreaped task of ours (a zombie keeps its cgroups), the per-CPU charge
- * caches with pages (memory.high drains them), then those without
- * (only charges from other memcgs evict them), then time. Returns how
- * many are still dying after that.
- *
- * A charge cache (memcg_stock) slot holds a reference on its memcg. The
- * drain at offline, drain_all_stock(), gives up when another drain holds
- * percpu_charge_mutex, and skips slots without pages; such a memcg stays
- * dying until that CPU charges other memcgs. That is the base kernel's
- * lazy release, seen here about once in three debug-kernel stress runs,
- * not a reference that bpf_oom_ops or bpf_psi_ops keeps: what survives
- * both drains is.
- */
-static long long explain_dying(const char *parent)
-{
-	static const char *const keys[] = { "anon", "file", "kernel", "kernel_stack",
-					    "pagetables", "percpu", "sock", "slab", "shmem",
-					    "unevictable", "swapcached" };
-	char path[64], buf[512];
-	unsigned int i;
-	DIR *d;
-	struct dirent *de;
-
-	if (cg_read(parent, "memory.current", buf, sizeof(buf)) >= 0)
-		ot_info("parent memory.current %lld", strtoll(buf, NULL, 10));
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		ot_info("  %s %lld", keys[i], cg_read_key(parent, "memory.stat", keys[i]));
-	print_holders(parent);
-	d = opendir("/proc");
-	while (d && (de = readdir(d))) {
-		int ppid = 0;
-		char state = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%.16s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(strrchr(buf, ')') ?: buf, ") %c %d", &state, &ppid) == 2 &&
-		    ppid == getpid())
-			ot_info("child %s in state %c", de->d_name, state);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-
-	cg_write(parent, "memory.high", "0");
-	cg_write(parent, "memory.high", "max");
-	if (!dying_after(parent, 2000)) {
-		ot_info("released once memory.high drained the charge caches: one with pages held it");
-		return 0;
-	}
-	cycle_charge_caches();
-	if (!dying_after(parent, 2000)) {
-		ot_info("released once other memcgs evicted every charge cache slot: an empty slot held it");
-		return 0;
-	}
-	/*
-	 * Last, time: a release that waits for RCU grace periods (struct_ops
-	 * maps are freed after an RCU tasks trace one) can take long on a
-	 * KASAN kernel under TCG. A reference that is kept never goes.
-	 */
-	if (!dying_after(parent, 60000)) {
-		ot_info("released within 60 s more, with nothing done: a slow release");
-		return 0;
-	}
-	ot_info("still dying: neither a charge cache, charged pages nor time release it");
-	print_holders(parent);
-	return cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
-}
-
 /*
  * Nothing attached, no trigger, and every cgroup removed under @parent
  * released. None of them has an event to wait on: bounded polling.
@@ -314,7 +120,7 @@ static enum oom_test_status check_clean(const char *parent)
 	for (i = 0; i < 600; i++) {
 		oom = ot_listing_count();
 		psi_counts(&att, &trig);
-		dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+		dying = ot_cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 		if (!oom && !att && !trig && !dying)
 			break;
 		usleep(50000);
@@ -327,14 +133,14 @@ static enum oom_test_status check_clean(const char *parent)
 	 */
 	if (dying > 0) {
 		ot_info("%lld removed cgroups left after 30 s; reclaiming the parent", dying);
-		cg_write(parent, "memory.reclaim", "1G");
+		ot_cg_write(parent, "memory.reclaim", "1G");
 		for (i = 0; i < 200 && dying > 0; i++) {
 			usleep(50000);
-			dying = cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
+			dying = ot_cg_read_key(parent, "cgroup.stat", "nr_dying_descendants");
 		}
 	}
 	if (dying > 0)
-		dying = explain_dying(parent);
+		dying = ot_explain_dying(parent);
 	OT_ASSERT(oom == 0, "%d bpf_oom_ops still attached", oom);
 	OT_ASSERT(att == 0 && trig == 0, "%d bpf_psi_ops attached, %d triggers left", att, trig);
 	OT_ASSERT(dying == 0, "%lld removed cgroups not released", dying);
@@ -405,12 +211,12 @@ static enum oom_test_status run_policy_ooms(void *ctx)
 			else
 				ot_proc_kill(&p);
 		}
-		if (st == OOM_TEST_PASS && cg_read_key(cg, "memory.events", "oom_kill") != n) {
+		if (st == OOM_TEST_PASS && ot_cg_read_key(cg, "memory.events", "oom_kill") != n) {
 			ot_info("%s: oom_kill %lld after %d OOMs", tools[i],
-				cg_read_key(cg, "memory.events", "oom_kill"), n);
+				ot_cg_read_key(cg, "memory.events", "oom_kill"), n);
 			st = OOM_TEST_FAIL;
 		}
-		cg_destroy(cg);
+		ot_cg_destroy(cg);
 		free(cg);
 	}
 	ot_info("%d OOMs under each of oom_simple and oom_cgroup_aware", n);
@@ -478,10 +284,10 @@ static enum oom_test_status run_attach_detach(void *ctx)
 	OT_ASSERT(cg, "cannot create the memcg");
 	skel = policy__open_and_load();
 	OT_ASSERT(skel, "cannot load the test policy");
-	before = cg_read_key(cg, "memory.events", "oom_kill");
+	before = ot_cg_read_key(cg, "memory.events", "oom_kill");
 	oomer = start_oomer(cg);
 	for (i = 0; i < n && !err && oomer > 0; i++) {
-		long long kills = cg_read_key(cg, "memory.events", "oom_kill");
+		long long kills = ot_cg_read_key(cg, "memory.events", "oom_kill");
 		int j;
 
 		skel->bss->mode = i % 3 == 0 ? MODE_CLAIM : MODE_PASS;
@@ -492,22 +298,22 @@ static enum oom_test_status run_attach_detach(void *ctx)
 		 * memory.events does notify, but a kill is a few ms away.)
 		 */
 		for (j = 0; !err && j < 2000; j++) {
-			if (cg_read_key(cg, "memory.events", "oom_kill") != kills)
+			if (ot_cg_read_key(cg, "memory.events", "oom_kill") != kills)
 				break;
 			usleep(2000);
 		}
 		bpf_link__destroy(link);
 	}
 	/* Let OOMs go on after the last detach: the kernel alone resolves them. */
-	after = cg_read_key(cg, "memory.events", "oom_kill");
+	after = ot_cg_read_key(cg, "memory.events", "oom_kill");
 	for (j = 0; j < 600 && after < before + n + 3; j++) {
 		usleep(50000);
-		after = cg_read_key(cg, "memory.events", "oom_kill");
+		after = ot_cg_read_key(cg, "memory.events", "oom_kill");
 	}
 	if (oomer > 0)
 		status = stop_oomer(oomer);
 	policy__destroy(skel);
-	cg_destroy(cg);
+	ot_cg_destroy(cg);
 	free(cg);
 	OT_ASSERT(oomer > 0, "fork failed");
 	OT_ASSERT(!err, "attach %d failed: %s", i, strerror(-err));
@@ -560,7 +366,7 @@ static enum oom_test_status run_loader_sigkill(void *ctx)
 			ot_proc_kill(&p);
 		}
 	}
-	cg_destroy(cg);
+	ot_cg_destroy(cg);
 	free(cg);
 	ot_info("%d loaders SIGKILLed during OOMs", i);
 	return st ?: check_clean(ctx);
@@ -682,12 +488,12 @@ static enum oom_test_status run_misbehaving(void *ctx)
 		if (!skel) {
 			if (old_timeout > 0)
 				ot_sysctl_set("vm/bpf_oom_handler_timeout_ms", old_timeout, NULL);
-			cg_destroy(cg);
+			ot_cg_destroy(cg);
 			free(cg);
 			OT_FAIL("attach failed");
 		}
 		st = ooms(cg, n, m[i].what, NULL);
-		if (ot_listing_find(cg_id(cg), &l) != 1 || l.kills || l.handled ||
+		if (ot_listing_find(ot_cg_id(cg), &l) != 1 || l.kills || l.handled ||
 		    (m[i].mode == MODE_CLAIM && l.false_claims != l.calls)) {
 			ot_info("%s: calls %lld handled %lld false claims %lld kills %lld",
 				m[i].what, l.calls, l.handled, l.false_claims, l.kills);
@@ -697,7 +503,7 @@ static enum oom_test_status run_misbehaving(void *ctx)
 		if (old_timeout > 0)
 			ot_sysctl_set("vm/bpf_oom_handler_timeout_ms", old_timeout, NULL);
 		old_timeout = -1;
-		cg_destroy(cg);
+		ot_cg_destroy(cg);
 		free(cg);
 		ot_info("a policy that %s: %d OOMs resolved by the kernel", m[i].what, n);
 	}
@@ -794,7 +600,7 @@ static enum oom_test_status run_psi_queue(void *ctx)
 		 * the ones that queued events pin stay as long as the handler.
 		 */
 		for (i = 0; i < OT_TIMEOUT_MS / 100; i++) {
-			pinned = cg_read_key(ctx, "cgroup.stat", "nr_dying_descendants");
+			pinned = ot_cg_read_key(ctx, "cgroup.stat", "nr_dying_descendants");
 			if (pinned <= 1024)
 				break;
 			usleep(100000);
@@ -803,7 +609,7 @@ static enum oom_test_status run_psi_queue(void *ctx)
 	__atomic_store_n(&skel->bss->release, 1, __ATOMIC_RELEASE);
 	rmdir(first);
 	if (held)
-		left = dying_after(ctx, OT_TIMEOUT_MS);
+		left = ot_dying_after(ctx, OT_TIMEOUT_MS);
 	bpf_link__destroy(link);
 	psi_ops__destroy(skel);
 	OT_ASSERT(held, "the creation handler never ran");

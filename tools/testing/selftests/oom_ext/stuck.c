@@ -66,12 +66,12 @@ static enum oom_test_status setup_stuck(void **ctx)
 		free(t);
 		OT_FAIL("cannot mount the FUSE file: %s", strerror(-err));
 	}
-	t->cg = cg_create("stuck");
+	t->cg = ot_cg_create("stuck");
 	t->decl = declare__open_and_load();
-	if (!t->cg || !t->decl || cg_write(t->cg, "memory.max", "256M")) {
+	if (!t->cg || !t->decl || ot_cg_write(t->cg, "memory.max", "256M")) {
 		ot_fuse_stop(&t->fuse);
 		if (t->cg)
-			cg_destroy(t->cg);
+			ot_cg_destroy(t->cg);
 		declare__destroy(t->decl);
 		free(t->cg);
 		free(t);
@@ -94,13 +94,13 @@ static void cleanup_stuck(void *ctx)
 		waitpid(t->b_loop, NULL, 0);
 	}
 	if (t->cg_b) {
-		cg_destroy(t->cg_b);
+		ot_cg_destroy(t->cg_b);
 		free(t->cg_b);
 	}
 	if (t->kmsg >= 0)
 		close(t->kmsg);
 	declare__destroy(t->decl);
-	cg_destroy(t->cg);
+	ot_cg_destroy(t->cg);
 	free(t->cg);
 	free(t);
 }
@@ -135,7 +135,7 @@ static int blocked_sharer(const void *arg)
 /* The declared OOM with the test policy attached; its result. */
 static int declared(struct stuck *t, int *ret)
 {
-	return ot_declare(t->decl, cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, ret);
+	return ot_declare(t->decl, ot_cg_id(t->cg), 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, ret);
 }
 
 /* Wait for the OOM reaper to have reaped @pid's mm (MMF_OOM_SKIP). */
@@ -144,7 +144,7 @@ static int wait_reaped(struct stuck *t, pid_t pid)
 	char needle[64];
 
 	snprintf(needle, sizeof(needle), "oom_reaper: reaped process %d ", pid);
-	return kmsg_wait_for(t->kmsg, needle, NULL, 0, OT_TIMEOUT_MS);
+	return ot_kmsg_wait_for(t->kmsg, needle, NULL, 0, OT_TIMEOUT_MS);
 }
 
 static enum oom_test_status run_stuck_victim(void *ctx)
@@ -164,7 +164,7 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 	OT_ASSERT(!ot_child_spawn_hog(&t->other, t->cg, &other), "the other task did not start");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
 	OT_ASSERT(pol, "attach failed");
-	t->kmsg = kmsg_open();
+	t->kmsg = ot_kmsg_open();
 	e1 = declared(t, &r1);
 	/* The victim is stuck in exit_aio(); the reaper frees its memory. */
 	was_reaped = !e1 && r1 == 1 && wait_reaped(t, t->victim.pid);
@@ -197,8 +197,8 @@ static enum oom_test_status run_stuck_victim(void *ctx)
 	OT_ASSERT(calls == 2, "the policy was called %llu times, want 2", calls);
 	OT_ASSERT(kret == -EALREADY, "killing the stuck victim again returned %d, want %d",
 		  kret, -EALREADY);
-	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 2, "oom_kill %lld",
-		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 2, "oom_kill %lld",
+		  ot_cg_read_key(t->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 
@@ -219,7 +219,7 @@ static pid_t other_pid(const char *cg, pid_t not)
 	char buf[256], *line;
 	pid_t pid = -1;
 
-	if (cg_read(cg, "cgroup.procs", buf, sizeof(buf)) < 0)
+	if (ot_cg_read(cg, "cgroup.procs", buf, sizeof(buf)) < 0)
 		return -1;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (atoi(line) != not)
@@ -243,7 +243,7 @@ static enum oom_test_status run_reaped_mm(void *ctx)
 	OT_ASSERT(sharer > 0, "no sharer in the memcg");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
 	OT_ASSERT(pol, "attach failed");
-	t->kmsg = kmsg_open();
+	t->kmsg = ot_kmsg_open();
 	e1 = declared(t, &r1);
 	sig = ot_child_wait_death(&t->victim, OT_TIMEOUT_MS);
 	/* The sharer got SIGKILL too, but waits for the server: mm reaped. */
@@ -282,8 +282,8 @@ static enum oom_test_status setup_two(void **ctx)
 	if (st != OOM_TEST_PASS)
 		return st;
 	t = *ctx;
-	t->cg_b = cg_create("stuck_b");
-	if (!t->cg_b || cg_write(t->cg_b, "memory.max", "64M")) {
+	t->cg_b = ot_cg_create("stuck_b");
+	if (!t->cg_b || ot_cg_write(t->cg_b, "memory.max", "64M")) {
 		cleanup_stuck(t);
 		OT_FAIL("cannot set up the second memcg");
 	}
@@ -320,7 +320,7 @@ static enum oom_test_status run_grace_per_victim(void *ctx)
 	/* One policy at the root sees the OOMs of both memcgs. */
 	pol = ot_policy_start(NULL, MODE_KILL, t->victim.pid, &link);
 	OT_ASSERT(pol, "attach failed");
-	t->kmsg = kmsg_open();
+	t->kmsg = ot_kmsg_open();
 	e1 = declared(t, &r1);
 	was_reaped = !e1 && r1 == 1 && wait_reaped(t, t->victim.pid);
 	if (was_reaped) {
@@ -328,7 +328,7 @@ static enum oom_test_status run_grace_per_victim(void *ctx)
 		fflush(stdout);
 		t->b_loop = fork();
 		if (!t->b_loop)
-			oom_every_300ms(t->decl, cg_id(t->cg_b));
+			oom_every_300ms(t->decl, ot_cg_id(t->cg_b));
 		/*
 		 * A's OOMs wait for the stuck victim for its grace, then kill
 		 * the other task, whatever happens in B meanwhile. Nothing
@@ -350,8 +350,8 @@ static enum oom_test_status run_grace_per_victim(void *ctx)
 		  "A's OOMs still waited for its stuck victim after %ld ms and %d OOMs: %d, %d",
 		  waited, n, e2, r2);
 	OT_ASSERT(sig == SIGKILL, "the other task ended with %d", sig);
-	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 2, "oom_kill %lld",
-		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 2, "oom_kill %lld",
+		  ot_cg_read_key(t->cg, "memory.events", "oom_kill"));
 	ot_info("A's OOM killed %ld ms after the first one that met the stuck victim (%d OOMs)",
 		waited, n);
 	return OOM_TEST_PASS;
@@ -421,7 +421,7 @@ static enum oom_test_status run_threads_pending(void *ctx)
 	OT_ASSERT(!ot_child_spawn_hog(&t->other, t->cg, &other), "the other task did not start");
 	pol = ot_policy_start(t->cg, MODE_KILL, t->victim.pid, &link);
 	OT_ASSERT(pol, "attach failed");
-	t->kmsg = kmsg_open();
+	t->kmsg = ot_kmsg_open();
 	e1 = declared(t, &r1);
 	if (!e1 && r1 == 1) {
 		/*
@@ -438,7 +438,7 @@ static enum oom_test_status run_threads_pending(void *ctx)
 		pol->bss->target_pid = t->other.pid;
 		e2 = declared(t, &r2);
 		snprintf(needle, sizeof(needle), "oom_reaper: reaped process %d ", t->victim.pid);
-		reaped = kmsg_wait_for(t->kmsg, needle, NULL, 0, 0);
+		reaped = ot_kmsg_wait_for(t->kmsg, needle, NULL, 0, 0);
 	}
 	calls = pol->bss->calls;
 	ot_policy_stop(pol, link);
@@ -451,8 +451,8 @@ static enum oom_test_status run_threads_pending(void *ctx)
 		  e2, r2, -EAGAIN);
 	OT_ASSERT(calls == 1, "the policy was called %llu times, want 1", calls);
 	OT_ASSERT(ot_child_alive(&t->other), "the other task was killed too");
-	OT_ASSERT(cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill %lld",
-		  cg_read_key(t->cg, "memory.events", "oom_kill"));
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill %lld",
+		  ot_cg_read_key(t->cg, "memory.events", "oom_kill"));
 	return OOM_TEST_PASS;
 }
 

@@ -49,7 +49,7 @@ static int write_file(const char *path, const char *buf)
 	return ret == len ? 0 : (ret < 0 ? ret : -EIO);
 }
 
-int cg_write(const char *path, const char *file, const char *fmt, ...)
+int ot_cg_write(const char *path, const char *file, const char *fmt, ...)
 {
 	char name[PATH_MAX], buf[256];
 	va_list ap;
@@ -61,7 +61,7 @@ int cg_write(const char *path, const char *file, const char *fmt, ...)
 	return write_file(name, buf);
 }
 
-int cg_read(const char *path, const char *file, char *buf, size_t len)
+int ot_cg_read(const char *path, const char *file, char *buf, size_t len)
 {
 	char name[PATH_MAX];
 	ssize_t n;
@@ -79,12 +79,12 @@ int cg_read(const char *path, const char *file, char *buf, size_t len)
 	return n;
 }
 
-long long cg_read_key(const char *path, const char *file, const char *key)
+long long ot_cg_read_key(const char *path, const char *file, const char *key)
 {
 	char buf[4096], *line, *save;
 	size_t klen = strlen(key);
 
-	if (cg_read(path, file, buf, sizeof(buf)) < 0)
+	if (ot_cg_read(path, file, buf, sizeof(buf)) < 0)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -101,7 +101,7 @@ int ot_timeout_ms(void)
 	return debug && *debug && strcmp(debug, "0") ? 180000 : 60000;
 }
 
-long long cg_id(const char *path)
+long long ot_cg_id(const char *path)
 {
 	struct stat st;
 
@@ -110,7 +110,7 @@ long long cg_id(const char *path)
 	return st.st_ino;
 }
 
-int cg_wait_unpopulated(const char *path, int timeout_ms)
+int ot_cg_wait_unpopulated(const char *path, int timeout_ms)
 {
 	long deadline = ot_now_ms() + timeout_ms;
 	char name[PATH_MAX], buf[256];
@@ -163,16 +163,16 @@ static int rmdir_tree(const char *path)
 	return rmdir(path) && errno != ENOENT ? -errno : 0;
 }
 
-int cg_destroy(const char *path)
+int ot_cg_destroy(const char *path)
 {
 	if (access(path, F_OK))
 		return 0;
-	cg_write(path, "cgroup.kill", "1");
-	cg_wait_unpopulated(path, OT_TIMEOUT_MS);
+	ot_cg_write(path, "cgroup.kill", "1");
+	ot_cg_wait_unpopulated(path, OT_TIMEOUT_MS);
 	return rmdir_tree(path);
 }
 
-int cg_init(void)
+int ot_cg_init(void)
 {
 	struct statfs sfs;
 	int ret;
@@ -181,16 +181,16 @@ int cg_init(void)
 		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL))
 			return -errno;
 	}
-	ret = cg_write(CG_MNT, "cgroup.subtree_control", "+memory");
+	ret = ot_cg_write(CG_MNT, "cgroup.subtree_control", "+memory");
 	if (ret)
 		return ret;
-	cg_destroy(CG_TEST_ROOT);
+	ot_cg_destroy(CG_TEST_ROOT);
 	if (mkdir(CG_TEST_ROOT, 0755))
 		return -errno;
-	return cg_write(CG_TEST_ROOT, "cgroup.subtree_control", "+memory");
+	return ot_cg_write(CG_TEST_ROOT, "cgroup.subtree_control", "+memory");
 }
 
-char *cg_create(const char *name)
+char *ot_cg_create(const char *name)
 {
 	char *path;
 
@@ -235,7 +235,7 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 	char adj[16], *mem;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (cg && cg_write(cg, "cgroup.procs", "0"))
+	if (cg && ot_cg_write(cg, "cgroup.procs", "0"))
 		_exit(1);
 	if (hog->adj) {
 		snprintf(adj, sizeof(adj), "%d", hog->adj);
@@ -359,7 +359,7 @@ void ot_child_reap(struct ot_child *c)
 	c->ready_fd = -1;
 }
 
-int kmsg_open(void)
+int ot_kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
@@ -399,7 +399,7 @@ static const char *const splat_marks[] = {
 	"list_del corruption", "ODEBUG:", "suspected memory leak", NULL,
 };
 
-int kmsg_count_splats(int fd)
+int ot_kmsg_count_splats(int fd)
 {
 	char msg[1024];
 	int n = 0, i;
@@ -418,7 +418,7 @@ int kmsg_count_splats(int fd)
 	return n;
 }
 
-int kmsg_count(int fd, const char *needle)
+int ot_kmsg_count(int fd, const char *needle)
 {
 	char msg[1024];
 	int r, n = 0;
@@ -428,7 +428,7 @@ int kmsg_count(int fd, const char *needle)
 	return r < 0 ? -1 : n;
 }
 
-int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms)
+int ot_kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms)
 {
 	long deadline = ot_now_ms() + timeout_ms;
 	char msg[1024];

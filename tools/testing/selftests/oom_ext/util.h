@@ -35,23 +35,23 @@ long ot_now_ms(void);
 int ot_sysctl_set(const char *path, long val, long *old);
 
 /* Mount cgroup2 if needed and create the per-run root with +memory. */
-int cg_init(void);
+int ot_cg_init(void);
 /*
  * Create CG_TEST_ROOT/@name (a relative path, may be nested); returns a
  * malloc()ed absolute path or NULL. Parents must exist.
  */
-char *cg_create(const char *name);
+char *ot_cg_create(const char *name);
 /* Kill everything in @path and below, wait until unpopulated, rmdir. */
-int cg_destroy(const char *path);
-int cg_write(const char *path, const char *file, const char *fmt, ...)
+int ot_cg_destroy(const char *path);
+int ot_cg_write(const char *path, const char *file, const char *fmt, ...)
 	__printf(3, 4);
-int cg_read(const char *path, const char *file, char *buf, size_t len);
+int ot_cg_read(const char *path, const char *file, char *buf, size_t len);
 /* Value of "@key N" in a flat-keyed file such as memory.events; -1 on error. */
-long long cg_read_key(const char *path, const char *file, const char *key);
+long long ot_cg_read_key(const char *path, const char *file, const char *key);
 /* Wait until "populated 0" in @path/cgroup.events. */
-int cg_wait_unpopulated(const char *path, int timeout_ms);
+int ot_cg_wait_unpopulated(const char *path, int timeout_ms);
 /* The cgroup id of a cgroup v2 directory (its inode number); -1 on error. */
-long long cg_id(const char *path);
+long long ot_cg_id(const char *path);
 
 /* A child process started by ot_child_spawn_hog(). */
 struct ot_child {
@@ -94,18 +94,18 @@ bool ot_child_alive(struct ot_child *c);
 void ot_child_reap(struct ot_child *c);
 
 /* Kernel log: open /dev/kmsg positioned at its end. */
-int kmsg_open(void);
+int ot_kmsg_open(void);
 /*
- * Read what was logged since kmsg_open(); returns the number of WARN, BUG,
+ * Read what was logged since ot_kmsg_open(); returns the number of WARN, BUG,
  * oops or panic lines and prints each as a KTAP comment.
  */
-int kmsg_count_splats(int fd);
+int ot_kmsg_count_splats(int fd);
 /*
  * Read new records until one contains @needle; 1 found, 0 timeout. The
  * matching record is copied to @line when non-NULL.
  */
-int kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms);
-/* How many of the records logged since kmsg_open() contain @needle; -1 on error. */
-int kmsg_count(int fd, const char *needle);
+int ot_kmsg_wait_for(int fd, const char *needle, char *line, size_t len, int timeout_ms);
+/* How many of the records logged since ot_kmsg_open() contain @needle; -1 on error. */
+int ot_kmsg_count(int fd, const char *needle);
 
 #endif /* __OOM_UTIL_H__ */
