@@ -25,7 +25,7 @@ make -C "$tree/tools/testing/selftests" -s TARGETS=cgroup >/dev/null || exit 1
 if [ -n "$base" ]; then
 	btree=$top/out/linux-base
 	if [ ! -d "$btree" ]; then
-		git -C "$tree" worktree add --detach "$btree" oom-ext-base >/dev/null ||
+		git -C "$tree" worktree add --quiet --detach "$btree" oom-ext-base >/dev/null ||
 			{ echo "memcg-test: cannot check out the base into $btree" >&2; exit 1; }
 	fi
 	# The base has no BPF_OOM or BPF_PSI for the fragments to ask for.

@@ -58,14 +58,17 @@ static void print_counters(const struct oom_ext_loop *loop)
 }
 
 struct gone {
-	const char *cgroup;
+	const char *cgroup;	/* JSON: the path */
+	const char *where;	/* text */
 };
 
 static const struct oom_ext_format cgroup_removed = {
 	.event = "cgroup_removed",
-	.text = "{cgroup} was removed; the kernel detached the policy",
+	.text = "{where} was removed; the kernel detached the policy",
 	.fields = (const struct oom_ext_field[]){
 		OOM_EXT_FIELD("cgroup", OOM_EXT_F_STRP, struct gone, cgroup),
+		{ .name = "where", .type = OOM_EXT_F_STRP, .text_only = true,
+		  .off = offsetof(struct gone, where) },
 		{}
 	},
 };
@@ -125,7 +128,8 @@ static int loop_wait(struct oom_ext_loop *loop, const struct oom_ext_opts *opts,
 		} else if (got.data.fd == sfd) {
 			loop->done = true;
 		} else if (got.data.fd == lfd && (got.events & EPOLLHUP)) {
-			struct gone g = { loop->cgroup ?: "the cgroup" };
+			struct gone g = { loop->cgroup ?: "/sys/fs/cgroup",
+					  loop->cgroup ?: "the cgroup" };
 
 			if (rb)
 				ring_buffer__consume(rb);

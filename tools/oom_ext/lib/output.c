@@ -113,7 +113,7 @@ static void value_of(const struct oom_ext_field *f, const void *rec, struct valu
 	case OOM_EXT_F_ERRNO:
 		v->is_str = true;
 		v->i = *(const __s32 *)p;
-		v->s = v->i ? strerror(-v->i) : "";
+		v->s = v->i < 0 ? strerror(-v->i) : "";	/* > 0 is no error */
 		break;
 	case OOM_EXT_F_MIB:
 		v->is_int = false;
@@ -122,6 +122,10 @@ static void value_of(const struct oom_ext_field *f, const void *rec, struct valu
 	case OOM_EXT_F_MS_US:
 		v->is_int = false;
 		v->d = *(const __u32 *)p / 1000.0;
+		break;
+	case OOM_EXT_F_MS_US64:
+		v->is_int = false;
+		v->d = *(const __u64 *)p / 1000.0;
 		break;
 	case OOM_EXT_F_MS_NS:
 		v->is_int = false;
@@ -224,7 +228,7 @@ static void print_value(const struct oom_ext_field *f, const void *rec)
 		fputs(v.s, stdout);
 	else if (v.is_int)
 		printf("%lld", v.i);
-	else if (f->type == OOM_EXT_F_MS_US || f->type == OOM_EXT_F_MS_NS)
+	else if (f->type == OOM_EXT_F_MS_US || f->type == OOM_EXT_F_MS_US64)
 		printf("%.0f", v.d);
 	else
 		printf("%.1f", v.d);

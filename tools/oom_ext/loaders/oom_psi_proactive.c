@@ -230,8 +230,8 @@ static const struct oom_ext_format gone = {
 static const struct oom_ext_field incident_fields[] = {
 	V("cgroup", OOM_EXT_F_STR, cgroup),
 	V("stall", OOM_EXT_F_STRP, stall),
-	V("threshold_ms", OOM_EXT_F_MS_US, e.stall_us),
-	V("window_ms", OOM_EXT_F_MS_US, e.window_us),
+	V("threshold_ms", OOM_EXT_F_MS_US64, e.stall_us),
+	V("window_ms", OOM_EXT_F_MS_US64, e.window_us),
 	V_IF("result", OOM_EXT_F_STRP, result, "result"),
 	V_IF("error", OOM_EXT_F_ERRNO, e.err, "error"),
 	V_IF("oom_kill", OOM_EXT_F_U64, e.oom_kills, "result"),
@@ -330,9 +330,10 @@ static const struct oom_ext_format short_declared = {
 	short_fields,
 };
 
+/* Rounded, as the "%.1f" of a percentage was. */
 static __u32 permille(__u64 part, __u64 whole)
 {
-	return whole ? 1000 * part / whole : 0;
+	return whole ? (2000 * part / whole + 1) / 2 : 0;
 }
 
 static const struct oom_ext_format *system_short(struct view *v)
@@ -388,9 +389,10 @@ static int on_event(struct oom_ext_loop *loop, const void *data, size_t size)
 		break;
 	case OOM_EXT_PSI_GONE:
 		/* The last cgroup named on the command line: leave. */
-		if (v.e.explicit && !--nr_named_left)
+		if (v.e.explicit && !--nr_named_left) {
 			v.last = true;
-		loop->done = v.last;
+			loop->done = true;
+		}
 		fmt = &gone;
 		break;
 	case OOM_EXT_PSI_DRY_RUN:
@@ -543,6 +545,8 @@ int main(int argc, char **argv)
 		oom_psi_proactive__destroy(skel);
 		return OOM_EXT_EXIT_FAIL;
 	}
+	/* Named in the line that says the kernel detached it. */
+	loop.cgroup = targets.v[0].path;
 	loop.events = skel->maps.events;
 	loop.on_event = on_event;
 	loop.attached = &attached;

@@ -128,10 +128,11 @@ enum oom_ext_ftype {
 	OOM_EXT_F_CGROUP,	/* __u64 cgroup id: its path */
 	OOM_EXT_F_MIB,		/* __u64 pages: MiB */
 	OOM_EXT_F_MS_US,	/* __u32 microseconds: milliseconds */
+	OOM_EXT_F_MS_US64,	/* __u64 microseconds: milliseconds */
 	OOM_EXT_F_MS_NS,	/* __u64 nanoseconds: milliseconds */
 	OOM_EXT_F_SECS_NS,	/* __u64 nanoseconds: seconds */
 	OOM_EXT_F_PCT,		/* __u32 permille: percent */
-	OOM_EXT_F_ERRNO,	/* __s32 -errno: its message */
+	OOM_EXT_F_ERRNO,	/* __s32 -errno: its message; set only if < 0 */
 	OOM_EXT_F_CUSTOM,	/* ->json() and ->text() */
 };
 
