@@ -225,7 +225,8 @@ static const struct oom_ext_format gone = {
 };
 
 /* "/a: memory full stall over 100 ms per 1000 ms window, twice in a row: " */
-#define INCIDENT	"{cgroup}: memory {stall} stall over {threshold_ms} ms per {window_ms} ms window, twice in a row: "
+#define INCIDENT							\
+	"{cgroup}: memory {stall} stall over {threshold_ms} ms per {window_ms} ms window, twice in a row: "
 
 static const struct oom_ext_field incident_fields[] = {
 	V("cgroup", OOM_EXT_F_STR, cgroup),

@@ -89,8 +89,14 @@ struct oom_ext_path *oom_ext_paths_add(struct oom_ext_paths *paths, const char *
 				       const char *path, __u32 tag);
 
 /* The two options of every bpf_oom_ops loader: -c PATH and -n. */
-#define OOM_EXT_OPT_ATTACH(__dest)							{ .key = 'c', .arg = "PATH", .kind = OOM_EXT_OPT_PATH, .dest = (__dest),		  .help = "attach to the memory cgroup at PATH (default: the root\n"			  "cgroup, system-wide)" }
-#define OOM_EXT_OPT_DRY_RUN(__dest)							{ .key = 'n', .kind = OOM_EXT_OPT_FLAG, .dest = (void *)(__dest),		  .help = "dry run: report each decision and pass, so the kernel\n"			  "chooses the victim" }
+#define OOM_EXT_OPT_ATTACH(__dest)						\
+	{ .key = 'c', .arg = "PATH", .kind = OOM_EXT_OPT_PATH, .dest = (__dest),	\
+	  .help = "attach to the memory cgroup at PATH (default: the root\n"	\
+		  "cgroup, system-wide)" }
+#define OOM_EXT_OPT_DRY_RUN(__dest)						\
+	{ .key = 'n', .kind = OOM_EXT_OPT_FLAG, .dest = (void *)(__dest),	\
+	  .help = "dry run: report each decision and pass, so the kernel\n"	\
+		  "chooses the victim" }
 
 /* A loader: what --help says before and after its options. */
 struct oom_ext_tool {
@@ -147,7 +153,8 @@ struct oom_ext_field {
 	void (*text)(const void *rec);
 };
 
-#define OOM_EXT_FIELD(__name, __type, __rec, __member)				{ .name = (__name), .type = (__type), .off = offsetof(__rec, __member) }
+#define OOM_EXT_FIELD(__name, __type, __rec, __member)			\
+	{ .name = (__name), .type = (__type), .off = offsetof(__rec, __member) }
 
 struct oom_ext_format {
 	const char *event;	/* the JSON "event" */

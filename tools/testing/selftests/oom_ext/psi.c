@@ -126,8 +126,8 @@ static enum oom_test_status start_thrashing(const char *path, struct ot_child *h
 {
 	struct ot_hog h = { .mib = 8, .grow = true };
 
-	OT_ASSERT(!ot_cg_write(path, "memory.high", "32M") && !ot_cg_write(path, "memory.max", "1G"),
-		  "memory.high/max on %s", path);
+	OT_ASSERT(!ot_cg_write(path, "memory.high", "32M") &&
+		  !ot_cg_write(path, "memory.max", "1G"), "memory.high/max on %s", path);
 	OT_ASSERT(!ot_child_spawn_hog(hog, path, &h), "the hog did not start");
 	return OOM_TEST_PASS;
 }
@@ -164,13 +164,14 @@ static enum oom_test_status run_kill(void *ctx)
 	OT_ASSERT(strstr(line, "/psi/hog:") && strstr(line, "a task was killed (oom_kill 1)"),
 		  "unexpected decision line");
 	OT_ASSERT(kmsg >= 0 && ot_kmsg_wait_for(kmsg, "declared by a BPF program", line,
-					     sizeof(line), OT_TIMEOUT_MS) == 1,
+						sizeof(line), OT_TIMEOUT_MS) == 1,
 		  "no BPF-declared OOM report in the kernel log");
 	close(kmsg);
 	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "oom_kill") == 1, "hog oom_kill");
 	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "max") == 0,
 		  "memory.max was reached: this was not a proactive kill");
-	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "high") > 0, "never above memory.high");
+	OT_ASSERT(ot_cg_read_key(t->hog_cg, "memory.events", "high") > 0,
+		  "never above memory.high");
 	OT_ASSERT(ot_child_alive(&t->calm), "the calm sibling died");
 	OT_ASSERT(ot_cg_read_key(t->calm_cg, "memory.events", "oom_kill") == 0, "calm oom_kill");
 	return OOM_TEST_PASS;
@@ -205,8 +206,8 @@ static enum oom_test_status run_by_policy(void *ctx)
 
 	snprintf(a, sizeof(a), "%s/a", t->hog_cg);
 	snprintf(b, sizeof(b), "%s/b", t->hog_cg);
-	OT_ASSERT(!mkdir(t->hog_cg, 0755) && !ot_cg_write(t->hog_cg, "cgroup.subtree_control",
-						       "+memory") &&
+	OT_ASSERT(!mkdir(t->hog_cg, 0755) &&
+		  !ot_cg_write(t->hog_cg, "cgroup.subtree_control", "+memory") &&
 		  !mkdir(a, 0755) && !mkdir(b, 0755), "mkdir: %s", strerror(errno));
 	OT_ASSERT(!ot_child_spawn_hog(&t->calm, b, &big), "the idle 40 MiB task did not start");
 	OT_ASSERT(!ot_cg_write(t->hog_cg, "memory.high", "48M") &&
