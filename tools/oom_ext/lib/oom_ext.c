@@ -27,15 +27,20 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
+void oom_ext_verr(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void oom_ext_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	oom_ext_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /*

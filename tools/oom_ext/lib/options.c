@@ -56,11 +56,9 @@ static __printf(1, 2) void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	oom_ext_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(OOM_EXT_EXIT_USAGE);
 }
 
