@@ -322,6 +322,164 @@ static bool bpf_oom_victim_pending(struct oom_control *oc)
 	return pending;
 }
 
+/*
+ * A dry run records a victim instead of killing it: its thread group id
+ * and start time, and for the first one the memcg that memory.oom.group
+ * would kill with it. Under oom_lock.
+ */
+static void bpf_oom_record(struct oom_control *oc, struct task_struct *task)
+{
+	struct bpf_oom_choice *choice = oc->bpf_choice;
+	struct mem_cgroup *group;
+	u32 i;
+
+	for (i = 0; i < choice->nr; i++)
+		if (choice->pid[i] == task_tgid_nr(task))
+			return;
+	if (choice->nr == BPF_OOM_CHOICE_MAX) {
+		choice->more = 1;
+		return;
+	}
+	if (!choice->nr) {
+		group = mem_cgroup_get_oom_group(task, oc->memcg);
+		if (group) {
+			choice->group_cgid = cgroup_id(group->css.cgroup);
+			mem_cgroup_put(group);
+		}
+	}
+	choice->pid[choice->nr] = task_tgid_nr(task);
+	choice->start_ns[choice->nr] = task->group_leader->start_time;
+	choice->nr++;
+}
+
+/*
+ * bpf_oom_kill_process(), also used by bpf_oom_kill_recorded(): the
+ * refusals, then the kill, or in a dry run the record.
+ */
+static int bpf_oom_kill_task(struct oom_control *oc, struct task_struct *task,
+			     const char *message)
+{
+	struct bpf_oom *bo = oc->bpf_oom;
+	struct task_struct *p;
+	bool in_domain;
+	int err = 0;
+	u64 start;
+
+	if (is_global_init(task) || (task->flags & PF_KTHREAD))
+		return -EPERM;
+	if (READ_ONCE(task->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
+		return -EPERM;
+	if (tsk_is_oom_victim(task))
+		return -EALREADY;
+
+	if (oc->memcg) {
+		rcu_read_lock();
+		in_domain = mem_cgroup_is_descendant(mem_cgroup_from_task(task),
+						     oc->memcg);
+		rcu_read_unlock();
+	} else {
+		in_domain = oom_cpuset_eligible(task, oc);
+	}
+	if (!in_domain)
+		return -EINVAL;
+
+	p = find_lock_task_mm(task);
+	if (!p)
+		return -ESRCH;
+	if (mm_flags_test(MMF_OOM_SKIP, p->mm))
+		err = -ESRCH;
+	else if (in_vfork(p))
+		err = -EBUSY;
+	task_unlock(p);
+	if (err)
+		return err;
+
+	if (bpf_oom_dry_run(oc)) {
+		bpf_oom_record(oc, task);
+		oc->bpf_memory_freed = true;
+		return 0;
+	}
+
+	start = ktime_get_ns();
+	if (bo)
+		pr_warn_ratelimited("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
+				    bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp));
+	/* oom_kill_process() consumes this reference. */
+	get_task_struct(task);
+	oc->chosen = task;
+	oom_kill_process(oc, message);
+	oc->chosen = NULL;
+	if (bo)
+		bo->kill_ns += ktime_get_ns() - start;
+
+	oc->bpf_memory_freed = true;
+	if (bo)
+		atomic64_inc(&bo->kills);
+	return 0;
+}
+
+/**
+ * bpf_oom_choice_done - record the kernel's choice in a dry run
+ * @oc: a bpf_oom_choose() OOM after select_bad_process()
+ *
+ * Return: what out_of_memory() returns: true if a victim was found or an
+ * earlier one is still exiting.
+ */
+bool bpf_oom_choice_done(struct oom_control *oc)
+{
+	if (!oc->chosen || oc->chosen == (void *)-1UL)
+		return !!oc->chosen;
+	bpf_oom_record(oc, oc->chosen);
+	put_task_struct(oc->chosen);
+	oc->chosen = NULL;
+	return true;
+}
+
+/*
+ * The process @pid started at @start_ns, if it still exists; a reference
+ * is returned.
+ */
+static struct task_struct *bpf_oom_find_recorded(u32 pid, u64 start_ns)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = find_task_by_pid_ns(pid, &init_pid_ns);
+	if (task && (!thread_group_leader(task) || task->start_time != start_ns))
+		task = NULL;
+	if (task)
+		get_task_struct(task);
+	rcu_read_unlock();
+	return task;
+}
+
+/*
+ * bpf_oom_kill_choice(): kill the processes recorded by bpf_oom_choose()
+ * that still exist, and nothing else. The OOM counts as handled whatever
+ * was killed: the kernel must not choose another victim in its place.
+ * oc->bpf_memory_freed tells the caller whether something was.
+ */
+static bool bpf_oom_kill_recorded(struct oom_control *oc)
+{
+	struct bpf_oom_choice *choice = oc->bpf_choice;
+	struct task_struct *task;
+	u32 i;
+
+	oc->bpf_memory_freed = false;
+	if (bpf_oom_victim_pending(oc)) {
+		oc->chosen = (void *)-1UL;
+		return true;
+	}
+	for (i = 0; i < min_t(u32, choice->nr, BPF_OOM_CHOICE_MAX); i++) {
+		task = bpf_oom_find_recorded(choice->pid[i], choice->start_ns[i]);
+		if (!task)
+			continue;
+		bpf_oom_kill_task(oc, task, "Out of memory (chosen before a grace period)");
+		put_task_struct(task);
+	}
+	return true;
+}
+
 /**
  * bpf_oom_handle - let attached BPF policies handle an OOM
  * @oc: the OOM being handled; oom_lock is held
@@ -348,6 +506,9 @@ bool bpf_oom_handle(struct oom_control *oc)
 	bool handled = false, called = false;
 	int idx;
 
+	/* Killed as chosen before, or not at all: see bpf_oom_kill_choice(). */
+	if (oc->bpf_kill_choice)
+		return bpf_oom_kill_recorded(oc);
 	if (!atomic_read(&bpf_oom_nr_attached) || mem_cgroup_disabled())
 		return false;
 
@@ -406,6 +567,8 @@ bool bpf_oom_report_nothing(const struct oom_control *oc)
 	static DEFINE_RATELIMIT_STATE(declared_rs, DEFAULT_RATELIMIT_INTERVAL,
 				      DEFAULT_RATELIMIT_BURST);
 
+	if (bpf_oom_dry_run(oc))
+		return false;
 	return !bpf_oom_declared(oc) || __ratelimit(&declared_rs);
 }
 
@@ -702,6 +865,53 @@ static struct bpf_struct_ops bpf_oom_bpf_ops = {
 	.owner = THIS_MODULE,
 };
 
+/* bpf_oom_signal_choice(): one signal per process of the group. */
+struct bpf_oom_signal {
+	int sig;
+	int nr;
+};
+
+/* The processes that oom_kill_memcg_member() would kill, once each. */
+static int bpf_oom_signal_member(struct task_struct *task, void *arg)
+{
+	struct bpf_oom_signal *s = arg;
+
+	if (task->signal->oom_score_adj == OOM_SCORE_ADJ_MIN ||
+	    is_global_init(task) || !thread_group_leader(task))
+		return 0;
+	if (!do_send_sig_info(s->sig, SEND_SIG_PRIV, task, PIDTYPE_TGID))
+		s->nr++;
+	return 0;
+}
+
+/*
+ * Runs a declared OOM (bpf_out_of_memory() and its variants) under
+ * oom_lock. Returns what out_of_memory() returned, or -EAGAIN while an
+ * earlier victim in the domain is still exiting, or an error.
+ */
+static int bpf_oom_declare(struct oom_control *oc, u64 flags)
+{
+	bool handled;
+
+	if (flags & ~BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK)
+		return -EINVAL;
+	if (oc->memcg && mem_cgroup_is_root(oc->memcg))
+		oc->memcg = NULL;
+
+	if (flags & BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) {
+		if (mutex_lock_killable(&oom_lock))
+			return -EINTR;
+	} else if (!mutex_trylock(&oom_lock)) {
+		return -EBUSY;
+	}
+	handled = out_of_memory(oc);
+	mutex_unlock(&oom_lock);
+	/* select_bad_process() and bpf_oom_handle() say "wait" this way. */
+	if (oc->chosen == (void *)-1UL)
+		return -EAGAIN;
+	return handled;
+}
+
 __bpf_kfunc_start_defs();
 
 /**
@@ -737,57 +947,7 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc,
 				     struct task_struct *task,
 				     const char *message__str)
 {
-	struct bpf_oom *bo = oc->bpf_oom;
-	struct task_struct *p;
-	bool in_domain;
-	int err = 0;
-	u64 start;
-
-	if (is_global_init(task) || (task->flags & PF_KTHREAD))
-		return -EPERM;
-	if (READ_ONCE(task->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
-		return -EPERM;
-	if (tsk_is_oom_victim(task))
-		return -EALREADY;
-
-	if (oc->memcg) {
-		rcu_read_lock();
-		in_domain = mem_cgroup_is_descendant(mem_cgroup_from_task(task),
-						     oc->memcg);
-		rcu_read_unlock();
-	} else {
-		in_domain = oom_cpuset_eligible(task, oc);
-	}
-	if (!in_domain)
-		return -EINVAL;
-
-	p = find_lock_task_mm(task);
-	if (!p)
-		return -ESRCH;
-	if (mm_flags_test(MMF_OOM_SKIP, p->mm))
-		err = -ESRCH;
-	else if (in_vfork(p))
-		err = -EBUSY;
-	task_unlock(p);
-	if (err)
-		return err;
-
-	start = ktime_get_ns();
-	if (bo)
-		pr_warn_ratelimited("oom-kill: victim chosen by BPF OOM policy %s (cgroup id %llu)\n",
-				    bpf_oom_cur_ops(bo)->name, cgroup_id(bo->cgrp));
-	/* oom_kill_process() consumes this reference. */
-	get_task_struct(task);
-	oc->chosen = task;
-	oom_kill_process(oc, message__str);
-	oc->chosen = NULL;
-	if (bo)
-		bo->kill_ns += ktime_get_ns() - start;
-
-	oc->bpf_memory_freed = true;
-	if (bo)
-		atomic64_inc(&bo->kills);
-	return 0;
+	return bpf_oom_kill_task(oc, task, message__str);
 }
 
 /**
@@ -890,27 +1050,154 @@ __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 		.order = order,
 		.bpf_declared = true,
 	};
-	bool handled;
+	int ret;
 
-	if (flags & ~BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK)
-		return -EINVAL;
 	if (order < 0 || order > MAX_PAGE_ORDER)
 		return -EINVAL;
-	if (oc.memcg && mem_cgroup_is_root(oc.memcg))
-		oc.memcg = NULL;
+	ret = bpf_oom_declare(&oc, flags);
+	return ret < 0 ? ret : !!ret;
+}
 
-	if (flags & BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) {
-		if (mutex_lock_killable(&oom_lock))
-			return -EINTR;
-	} else if (!mutex_trylock(&oom_lock)) {
-		return -EBUSY;
+/**
+ * bpf_oom_choose - find what an OOM would kill, and kill nothing
+ * @memcg__nullable: the memcg of the OOM, or NULL (or the root) for a
+ *	system-wide one
+ * @choice: filled with the processes that would be killed
+ * @choice__szk: sizeof(*@choice)
+ * @flags: as for bpf_out_of_memory()
+ *
+ * A dry run of bpf_out_of_memory(@memcg__nullable, 0, @flags): the policies
+ * attached on the path are called as for any OOM, then the kernel's own
+ * selection if none chose, but bpf_oom_kill_process() records its task in
+ * @choice instead of killing it, and so does the kernel. Nothing is
+ * reported or counted as a kill; a policy call still counts as a call in
+ * the debugfs listing. For a policy to warn what it would kill before a
+ * grace period, and bpf_oom_kill_choice() to kill exactly that after it.
+ *
+ * The choice is a snapshot: the next OOM may choose differently (usage
+ * changes, the policy may be replaced). That is why the kill takes the
+ * choice rather than running the selection again.
+ *
+ * Context: process context, may sleep; takes oom_lock.
+ * Return: the number of processes recorded (@choice->nr), 0 if nothing
+ * could be killed, or the errors of bpf_out_of_memory(): -EAGAIN while an
+ * earlier victim in the domain is still exiting, -EBUSY, -EINTR, -EINVAL
+ * (also for a @choice__szk smaller than this kernel's struct).
+ */
+__bpf_kfunc int bpf_oom_choose(struct mem_cgroup *memcg__nullable,
+			       struct bpf_oom_choice *choice, u32 choice__szk,
+			       u64 flags)
+{
+	struct bpf_oom_choice c = {};
+	struct oom_control oc = {
+		.memcg = memcg__nullable,
+		.gfp_mask = GFP_KERNEL,
+		.bpf_declared = true,
+		.bpf_choice = &c,
+	};
+	int ret;
+
+	if (choice__szk < sizeof(c))
+		return -EINVAL;
+	memset(choice, 0, choice__szk);
+	ret = bpf_oom_declare(&oc, flags);
+	if (ret <= 0)
+		return ret;
+	memcpy(choice, &c, sizeof(c));
+	return c.nr;
+}
+
+/**
+ * bpf_oom_kill_choice - kill what bpf_oom_choose() chose
+ * @memcg__nullable: the memcg of the OOM, as given to bpf_oom_choose()
+ * @choice: the choice bpf_oom_choose() filled
+ * @choice__szk: sizeof(*@choice)
+ * @flags: as for bpf_out_of_memory()
+ *
+ * Declares an OOM in @memcg__nullable, as bpf_out_of_memory() does, in
+ * which the victims are the processes of @choice that still exist (same
+ * pid and start time): each is killed as bpf_oom_kill_process() would,
+ * with the same refusals, and memory.oom.group applies as usual. No policy
+ * is called and the kernel chooses no other victim: a process that exited
+ * or freed its memory meanwhile is simply not killed. While an earlier
+ * victim in the domain is still exiting, nothing is killed (-EAGAIN).
+ *
+ * Context: process context, may sleep; takes oom_lock.
+ * Return: 1 if a process was killed, 0 if none of @choice was left to
+ * kill, or the errors of bpf_oom_choose().
+ */
+__bpf_kfunc int bpf_oom_kill_choice(struct mem_cgroup *memcg__nullable,
+				    const struct bpf_oom_choice *choice,
+				    u32 choice__szk, u64 flags)
+{
+	struct bpf_oom_choice c = {};
+	struct oom_control oc = {
+		.memcg = memcg__nullable,
+		.gfp_mask = GFP_KERNEL,
+		.bpf_declared = true,
+		.bpf_choice = &c,
+		.bpf_kill_choice = true,
+	};
+	int ret;
+
+	if (choice__szk < sizeof(c))
+		return -EINVAL;
+	memcpy(&c, choice, sizeof(c));
+	ret = bpf_oom_declare(&oc, flags);
+	if (ret < 0)
+		return ret;
+	return oc.bpf_memory_freed;
+}
+
+/**
+ * bpf_oom_signal_choice - warn what bpf_oom_choose() chose
+ * @choice: the choice bpf_oom_choose() filled
+ * @choice__szk: sizeof(*@choice)
+ * @sig: the signal, such as SIGTERM
+ *
+ * Sends @sig to exactly the processes that bpf_oom_kill_choice(@choice)
+ * would kill now: the recorded processes that still exist (same pid and
+ * start time), and when @choice has a group, every process of that memcg
+ * and its descendants except the ones that oom_score_adj -1000 protects,
+ * as the group kill spares them. Each process gets the signal once. For a
+ * policy to warn a workload before a grace period ends in the kill: a
+ * PostgreSQL backend cancels its query on SIGINT, a batch job writes a
+ * checkpoint on SIGTERM. The signal comes from the kernel (SI_KERNEL),
+ * so no permission check applies, as for the OOM killer's SIGKILL.
+ *
+ * Context: process context; does not sleep.
+ * Return: the number of processes signalled, or -EINVAL for a bad @sig
+ * or a @choice__szk smaller than this kernel's struct.
+ */
+__bpf_kfunc int bpf_oom_signal_choice(const struct bpf_oom_choice *choice,
+				      u32 choice__szk, int sig)
+{
+	struct bpf_oom_signal s = { .sig = sig };
+	struct mem_cgroup *group = NULL, *memcg;
+	struct task_struct *task;
+	u32 i;
+
+	if (choice__szk < sizeof(*choice) || sig <= 0 || !valid_signal(sig))
+		return -EINVAL;
+	if (choice->group_cgid)
+		group = mem_cgroup_get_from_id(choice->group_cgid);
+	for (i = 0; i < min_t(u32, choice->nr, BPF_OOM_CHOICE_MAX); i++) {
+		task = bpf_oom_find_recorded(choice->pid[i], choice->start_ns[i]);
+		if (!task)
+			continue;
+		/* The group's processes get theirs below. */
+		rcu_read_lock();
+		memcg = mem_cgroup_from_task(task);
+		if (!group || !mem_cgroup_is_descendant(memcg, group))
+			bpf_oom_signal_member(task, &s);
+		rcu_read_unlock();
+		put_task_struct(task);
 	}
-	handled = out_of_memory(&oc);
-	mutex_unlock(&oom_lock);
-	/* select_bad_process() and bpf_oom_handle() say "wait" this way. */
-	if (oc.chosen == (void *)-1UL)
-		return -EAGAIN;
-	return handled ? 1 : 0;
+	if (group) {
+		mem_cgroup_scan_tasks(group, bpf_oom_signal_member, &s);
+		mem_cgroup_put(group);
+	}
+	return s.nr;
 }
 
 /*
@@ -963,6 +1250,9 @@ __bpf_kfunc_end_defs();
 BTF_KFUNCS_START(bpf_oom_declare_kfuncs)
 BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_out_of_memory_async)
+BTF_ID_FLAGS(func, bpf_oom_choose, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_oom_kill_choice, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_oom_signal_choice)
 BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
 
 /*

@@ -16,6 +16,9 @@ pkgs=(
 	# the peers that `make bench-peers` measures (their services stay off
 	# on the host: the benchmark starts them inside the VM)
 	earlyoom nohang oomd
+	# a real workload for --grace (tooling/pg-test.sh); its service stays
+	# off on the host too
+	postgresql-15
 	# systemd-analyze, for `make -C tools/oom_ext check-install`
 	systemd
 	# virtme-ng's own dependencies (its .deb comes from ../shared/debs or
@@ -43,6 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		for p in "${missing[@]}"; do
 			case $p in
 			earlyoom|oomd) $SUDO systemctl disable --now "$p" >/dev/null 2>&1 || true ;;
+			postgresql-15) $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true ;;
 			nohang) $SUDO systemctl disable --now nohang nohang-desktop >/dev/null 2>&1 || true ;;
 			esac
 		done

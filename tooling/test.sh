@@ -9,7 +9,7 @@
 #   tooling/test.sh TREE_DIR [FILTER]
 #
 # FILTER "host" runs only the checks that need no VM (the last block);
-# "nosubsys", "numa" and "memcg" only the tests of those boots.
+# "nosubsys", "numa", "memcg" and "pg" only the tests of those boots.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +51,15 @@ other_boot numa "numa=fake=2"
 # runs takes 4 min, and test_memcg_reclaim fails without any policy.
 if [ "$filter" = memcg ] || { [ -z "$filter" ] && [ -z "${OOM_EXT_DEBUG:-}" ]; }; then
 	OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" "$top/tooling/memcg-test.sh" "$tree" 2>&1 | tee -a "$log"
+	rc2=${PIPESTATUS[0]}
+	if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then rc=$rc2; fi
+fi
+
+# PostgreSQL 15 under a memory limit, the kernel alone and with
+# oom_psi_proactive --grace --warn-signal INT (tooling/pg-test.sh): a boot of
+# its own, about 2 min.
+if [ -z "$filter" ] || [ "$filter" = pg ]; then
+	OOM_EXT_DEBUG="${OOM_EXT_DEBUG:-}" "$top/tooling/pg-test.sh" "$tree" 2>&1 | tee -a "$log"
 	rc2=${PIPESTATUS[0]}
 	if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then rc=$rc2; fi
 fi

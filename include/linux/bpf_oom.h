@@ -54,6 +54,29 @@ struct bpf_oom_meminfo {
 };
 
 /**
+ * struct bpf_oom_choice - what an OOM would kill, found by bpf_oom_choose()
+ * @group_cgid: the cgroup id of the memcg that the kernel would kill as a
+ *	whole after the first process (memory.oom.group), or 0
+ * @nr: how many processes @pid and @start_ns hold
+ * @more: the policy killed more processes than fit; those are not recorded
+ * @pid: the processes the attached policy (or the kernel) would kill, in
+ *	order, by thread group id
+ * @start_ns: and their start times (task->start_time, ns since boot),
+ *	which tell a process from a later one with the same pid
+ *
+ * Passed unchanged to bpf_oom_kill_choice() to kill exactly these
+ * processes later. Flat, as kfunc memory arguments must be. Members are
+ * only ever added at the end.
+ */
+struct bpf_oom_choice {
+	u64 group_cgid;
+	u32 nr;
+	u32 more;
+	u32 pid[BPF_OOM_CHOICE_MAX];
+	u64 start_ns[BPF_OOM_CHOICE_MAX];
+};
+
+/**
  * struct bpf_oom_ops - a BPF OOM policy
  * @handle_out_of_memory: called under oom_lock for an OOM in the cgroup the
  *	policy is attached to or below it (for the root: every OOM). @cgrp is
@@ -74,6 +97,13 @@ struct bpf_oom_ops {
 bool bpf_oom_handle(struct oom_control *oc);
 void bpf_oom_memcg_offline(struct mem_cgroup *memcg);
 bool bpf_oom_report_nothing(const struct oom_control *oc);
+bool bpf_oom_choice_done(struct oom_control *oc);
+
+/* Is this a bpf_oom_choose() dry run, which must not kill? */
+static inline bool bpf_oom_dry_run(const struct oom_control *oc)
+{
+	return oc->bpf_choice && !oc->bpf_kill_choice;
+}
 
 /*
  * Has a BPF policy already killed a task for this OOM? Its further kills
@@ -114,6 +144,16 @@ static inline bool bpf_oom_declared(const struct oom_control *oc)
 static inline bool bpf_oom_report_nothing(const struct oom_control *oc)
 {
 	return true;
+}
+
+static inline bool bpf_oom_dry_run(const struct oom_control *oc)
+{
+	return false;
+}
+
+static inline bool bpf_oom_choice_done(struct oom_control *oc)
+{
+	return false;
 }
 #endif
 

@@ -48,6 +48,7 @@ struct bpf_psi_trigger {
  * @handle_psi_event: a trigger fired (at most once per window)
  * @handle_cgroup_online: a cgroup was created
  * @handle_cgroup_offline: a cgroup was removed; its triggers are gone
+ * @handle_timer: the delay given to bpf_psi_timer_start() has passed
  * @name: policy name
  *
  * Every handler runs in process context and may sleep: @init from the
@@ -62,6 +63,7 @@ struct bpf_psi_ops {
 	void (*handle_cgroup_online)(struct bpf_psi *bpf_psi,
 				     struct cgroup *cgroup);
 	void (*handle_cgroup_offline)(struct bpf_psi *bpf_psi, u64 cgroup_id);
+	void (*handle_timer)(struct bpf_psi *bpf_psi);
 	char name[BPF_PSI_NAME_MAX];
 };
 

@@ -98,6 +98,8 @@ struct bpf_psi {
 	unsigned int nr_queued;		/* on events; at most BPF_PSI_MAX_EVENTS */
 	struct work_struct events_work;
 
+	struct delayed_work timer_work;	/* runs handle_timer() */
+
 	atomic64_t nr_events;		/* handle_psi_event() calls */
 	atomic64_t events_dropped;	/* cgroup events not queued */
 };
@@ -284,6 +286,24 @@ static struct notifier_block bpf_psi_cgroup_nb = {
 	.notifier_call = bpf_psi_cgroup_notify,
 };
 
+/*
+ * bpf_psi_timer_start() is due. A timer started from init() may come due
+ * before init() has returned: it waits a jiffy more, as no handler may run
+ * before then.
+ */
+static void bpf_psi_timer_workfn(struct work_struct *work)
+{
+	struct bpf_psi *bp = container_of(to_delayed_work(work), struct bpf_psi,
+					  timer_work);
+
+	/* Pairs with smp_store_release() in reg(). */
+	if (!smp_load_acquire(&bp->started)) {
+		mod_delayed_work(bpf_psi_wq, &bp->timer_work, 1);
+		return;
+	}
+	bp->ops->handle_timer(bp);
+}
+
 /* Undo reg(): @bp is off bpf_psi_list, so no new cgroup event reaches it. */
 static void bpf_psi_teardown(struct bpf_psi *bp)
 {
@@ -296,6 +316,8 @@ static void bpf_psi_teardown(struct bpf_psi *bp)
 	mutex_unlock(&bp->lock);
 
 	cancel_work_sync(&bp->events_work);
+	/* Also keeps a running handle_timer() from starting it again. */
+	disable_delayed_work_sync(&bp->timer_work);
 	bpf_psi_triggers_free(&dead);
 
 	list_for_each_entry_safe(ev, etmp, &bp->events, node) {
@@ -333,6 +355,7 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 	spin_lock_init(&bp->events_lock);
 	INIT_LIST_HEAD(&bp->events);
 	INIT_WORK(&bp->events_work, bpf_psi_events_workfn);
+	INIT_DELAYED_WORK(&bp->timer_work, bpf_psi_timer_workfn);
 
 	/* Listed before init() so that no cgroup created meanwhile is missed. */
 	mutex_lock(&bpf_psi_list_lock);
@@ -419,11 +442,16 @@ static void bpf_psi_ops__handle_cgroup_offline(struct bpf_psi *bpf_psi,
 {
 }
 
+static void bpf_psi_ops__handle_timer(struct bpf_psi *bpf_psi)
+{
+}
+
 static struct bpf_psi_ops __bpf_psi_ops = {
 	.init = bpf_psi_ops__init,
 	.handle_psi_event = bpf_psi_ops__handle_psi_event,
 	.handle_cgroup_online = bpf_psi_ops__handle_cgroup_online,
 	.handle_cgroup_offline = bpf_psi_ops__handle_cgroup_offline,
+	.handle_timer = bpf_psi_ops__handle_timer,
 };
 
 /* No check_member(): every handler runs in process context, may sleep. */
@@ -535,13 +563,47 @@ out_free:
 	return err;
 }
 
+/**
+ * bpf_psi_timer_start - run the attachment's handle_timer() after a delay
+ * @bpf_psi: the attachment, as passed to its handlers
+ * @delay_ns: from now, rounded up to whole jiffies
+ *
+ * One timer per attachment: a later call moves it, sooner or later.
+ * handle_timer() runs from the workqueue that runs the other handlers, in
+ * process context, so it may sleep: a policy keeps a deadline with it and
+ * acts on it with sleepable kfuncs (bpf_oom_kill_choice()) without a task
+ * of its own. A bpf_timer cannot: its callback runs in softirq context.
+ * The workqueue has a rescuer, so a handler runs even when no kworker can
+ * be created, which is when a policy has to act. The timer stops when the
+ * attachment goes.
+ *
+ * Context: any bpf_psi_ops handler; does not sleep.
+ * Return: 0; -EINVAL if the policy has no handle_timer(); -ENODEV if the
+ * attachment is going away.
+ */
+__bpf_kfunc int bpf_psi_timer_start(struct bpf_psi *bpf_psi, u64 delay_ns)
+{
+	if (!bpf_psi->ops->handle_timer)
+		return -EINVAL;
+	if (READ_ONCE(bpf_psi->dying))
+		return -ENODEV;
+	/* Disabled by the teardown: then this queues nothing. */
+	mod_delayed_work(bpf_psi_wq, &bpf_psi->timer_work,
+			 nsecs_to_jiffies(delay_ns + TICK_NSEC - 1));
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(bpf_psi_kfuncs)
 BTF_ID_FLAGS(func, bpf_psi_create_trigger, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_psi_timer_start)
 #ifdef CONFIG_BPF_OOM
 BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_out_of_memory_async)
+BTF_ID_FLAGS(func, bpf_oom_choose, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_oom_kill_choice, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, bpf_oom_signal_choice)
 #endif
 BTF_KFUNCS_END(bpf_psi_kfuncs)
 

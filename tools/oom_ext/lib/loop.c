@@ -16,25 +16,36 @@
 
 #include <oom_ext/oom_ext.h>
 
-/* A periodic timerfd in @ep, or -1 (@secs 0: none). */
-static int add_timer(int ep, unsigned int secs)
+/* A periodic timerfd in @ep as @w, or -1 (@secs 0: none). */
+static int add_timer(int ep, unsigned int secs, struct oom_ext_watch *w)
 {
 	struct itimerspec its = {
 		.it_value.tv_sec = secs,
 		.it_interval.tv_sec = secs,
 	};
-	struct epoll_event ev = { .events = EPOLLIN };
-	int fd;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
+	w->fd = -1;
 	if (!secs)
 		return -1;
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (fd < 0)
+	w->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (w->fd < 0)
 		return -1;
-	timerfd_settime(fd, 0, &its, NULL);
-	ev.data.fd = fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	return fd;
+	timerfd_settime(w->fd, 0, &its, NULL);
+	epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
+	return w->fd;
+}
+
+int oom_ext_loop_add(struct oom_ext_loop *loop, struct oom_ext_watch *w, __u32 events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(loop->ep, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
+}
+
+void oom_ext_loop_del(struct oom_ext_loop *loop, struct oom_ext_watch *w)
+{
+	epoll_ctl(loop->ep, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
 static bool expired(int fd)
@@ -79,37 +90,39 @@ static const struct oom_ext_format detached = {
 	.fields = (const struct oom_ext_field[]){ {} },
 };
 
+/* An fd of the loop's own in @ep, as @w. */
+static void add_fd(int ep, int fd, struct oom_ext_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	w->fd = fd;
+	if (fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 /* Until a signal, a callback's done, or the kernel's EPOLLHUP on the link. */
 static int loop_wait(struct oom_ext_loop *loop, const struct oom_ext_opts *opts,
 		     struct ring_buffer *rb, int sfd)
 {
-	int ep, tfd, cfd, rfd = rb ? ring_buffer__epoll_fd(rb) : -1;
-	int lfd = loop->links[0] ? bpf_link__fd(loop->links[0]) : -1;
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct oom_ext_watch sig, ring, link, counters, tick;
 	int ret = OOM_EXT_EXIT_FAIL;
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0) {
+	loop->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->ep < 0) {
 		oom_ext_err("cannot set up the event loop: %s", strerror(errno));
 		return ret;
 	}
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	if (rfd >= 0) {
-		ev.data.fd = rfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
-	}
+	add_fd(loop->ep, sfd, &sig);
+	add_fd(loop->ep, rb ? ring_buffer__epoll_fd(rb) : -1, &ring);
 	/* The kernel reports a detach (cgroup removed) as EPOLLHUP. */
-	if (lfd >= 0) {
-		ev.data.fd = lfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	}
-	cfd = add_timer(ep, opts->interval);
-	tfd = loop->on_tick ? add_timer(ep, loop->tick_secs) : -1;
+	add_fd(loop->ep, loop->links[0] ? bpf_link__fd(loop->links[0]) : -1, &link);
+	add_timer(loop->ep, opts->interval, &counters);
+	add_timer(loop->ep, loop->on_tick ? loop->tick_secs : 0, &tick);
 
 	while (!loop->done) {
 		struct epoll_event got;
-		int n = epoll_wait(ep, &got, 1, -1);
+		struct oom_ext_watch *w;
+		int n = epoll_wait(loop->ep, &got, 1, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -117,35 +130,41 @@ static int loop_wait(struct oom_ext_loop *loop, const struct oom_ext_opts *opts,
 			oom_ext_err("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if (got.data.fd == rfd) {
+		w = got.data.ptr;
+		if (w == &ring) {
 			ring_buffer__consume(rb);
-		} else if (got.data.fd == cfd) {
-			if (expired(cfd))
+		} else if (w == &counters) {
+			if (expired(counters.fd))
 				print_counters(loop);
-		} else if (got.data.fd == tfd) {
-			if (expired(tfd))
+		} else if (w == &tick) {
+			if (expired(tick.fd))
 				loop->on_tick(loop);
-		} else if (got.data.fd == sfd) {
+		} else if (w == &sig) {
 			loop->done = true;
-		} else if (got.data.fd == lfd && (got.events & EPOLLHUP)) {
-			struct gone g = { loop->cgroup ?: "/sys/fs/cgroup",
-					  loop->cgroup ?: "the cgroup" };
+		} else if (w == &link) {
+			if (got.events & EPOLLHUP) {
+				struct gone g = { loop->cgroup ?: "/sys/fs/cgroup",
+						  loop->cgroup ?: "the cgroup" };
 
-			if (rb)
-				ring_buffer__consume(rb);
-			oom_ext_print(&cgroup_removed, &g);
-			loop->done = true;
+				if (rb)
+					ring_buffer__consume(rb);
+				oom_ext_print(&cgroup_removed, &g);
+				loop->done = true;
+			}
+		} else if (w->ready) {
+			w->ready(loop, w, got.events);
 		}
 		if (loop->done)
 			ret = 0;
 	}
 	if (rb)
 		ring_buffer__consume(rb);
-	if (cfd >= 0)
-		close(cfd);
-	if (tfd >= 0)
-		close(tfd);
-	close(ep);
+	if (counters.fd >= 0)
+		close(counters.fd);
+	if (tick.fd >= 0)
+		close(tick.fd);
+	close(loop->ep);
+	loop->ep = -1;
 	return ret;
 }
 

@@ -7,10 +7,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <oom_ext/oom_ext.h>
 #include "lib.h"
@@ -125,6 +127,59 @@ static void parse_stall(const struct oom_ext_option *o, const char *arg)
 			    opt_name(o), arg);
 }
 
+/* "5s", "500ms", "250000us"; a bare number is seconds. At most an hour. */
+static void parse_duration(const struct oom_ext_option *o, const char *arg)
+{
+	unsigned long long v, mult = 1000000000ULL;
+	char *e;
+
+	errno = 0;
+	v = strtoull(arg, &e, 10);
+	if (!strcmp(e, "ms")) {
+		mult = 1000000ULL;
+		e += 2;
+	} else if (!strcmp(e, "us")) {
+		mult = 1000ULL;
+		e += 2;
+	} else if (!strcmp(e, "s")) {
+		e++;
+	}
+	if (errno || e == arg || *e || arg[0] < '0' || arg[0] > '9' ||
+	    v > 3600ULL * 1000000000ULL / mult)
+		usage_error("%s %s: expected a duration such as 5s or 500ms (at most 1h)",
+			    opt_name(o), arg);
+	*(__u64 *)o->dest = v * mult;
+}
+
+/* A signal by name, with or without "SIG", or by number; "none" is 0. */
+static void parse_signal(const struct oom_ext_option *o, const char *arg)
+{
+	const char *name = strncasecmp(arg, "SIG", 3) ? arg : arg + 3;
+	char *e;
+	long v;
+	int sig;
+
+	if (!strcasecmp(arg, "none")) {
+		*(int *)o->dest = 0;
+		return;
+	}
+	v = strtol(arg, &e, 10);
+	if (e != arg && !*e && v > 0 && v < NSIG) {
+		*(int *)o->dest = v;
+		return;
+	}
+	for (sig = 1; sig < NSIG; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+
+		if (abbrev && !strcasecmp(name, abbrev)) {
+			*(int *)o->dest = sig;
+			return;
+		}
+	}
+	usage_error("%s %s: not a signal (a name such as TERM or INT, a number, or none)",
+		    opt_name(o), arg);
+}
+
 static void parse_value(const struct oom_ext_option *o, const char *arg)
 {
 	unsigned long long secs;
@@ -171,6 +226,12 @@ static void parse_value(const struct oom_ext_option *o, const char *arg)
 		break;
 	case OOM_EXT_OPT_PATHS:
 		oom_ext_paths_add(o->dest, opt_name(o), arg, o->tag);
+		break;
+	case OOM_EXT_OPT_DURATION:
+		parse_duration(o, arg);
+		break;
+	case OOM_EXT_OPT_SIGNAL:
+		parse_signal(o, arg);
 		break;
 	case OOM_EXT_OPT_CUSTOM:
 		o->parse(o, arg);

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ static struct oom_ext_paths targets = OOM_EXT_PATHS_INIT(target_v);
 static unsigned int nr_named;		/* the first ones: named on the command line */
 static unsigned int nr_named_left;	/* ... and not removed yet */
 static bool system_wide;		/* the root is watched */
+static bool graceful;			/* --grace */
+static const char *prekill_dir;		/* --prekill-hooks; NULL: none */
+static const char *exec_before;		/* --exec-before */
 static struct oom_psi_proactive *skel;
 
 /*
@@ -141,6 +145,12 @@ static const struct oom_ext_format counters = {
 		  offsetof(struct oom_ext_psi_stats, samples), .when = &system_wide },
 		{ "requests_merged", OOM_EXT_F_U64,
 		  offsetof(struct oom_ext_psi_stats, short_waits), .when = &system_wide },
+		{ "warned", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, warned),
+		  .when = &graceful },
+		{ "calmed", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, calmed),
+		  .when = &graceful },
+		{ "grace_kills", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, grace_kills),
+		  .when = &graceful },
 		{}
 	},
 };
@@ -155,7 +165,7 @@ static const struct oom_ext_format counters = {
 static const struct oom_ext_format attached = {
 	.event = "attached",
 	.text =
-	"attached to PSI triggers{?dry_run  in dry-run mode}; memory{?full_window_ms  full {full_ms} ms/{full_window_ms} ms}{?some_window_ms  some {some_ms} ms/{some_window_ms} ms}, cool-down {cooldown_s} s{?avail_pct ; system-wide: available memory < {avail_pct}%, free swap < {swap_pct}%}{?stall_window_ms  or full stall {stall_ms} ms/{stall_window_ms} ms}; Ctrl-C detaches",
+	"attached to PSI triggers{?dry_run  in dry-run mode}; memory{?full_window_ms  full {full_ms} ms/{full_window_ms} ms}{?some_window_ms  some {some_ms} ms/{some_window_ms} ms}, cool-down {cooldown_s} s{?avail_pct ; system-wide: available memory < {avail_pct}%, free swap < {swap_pct}%}{?stall_window_ms  or full stall {stall_ms} ms/{stall_window_ms} ms}{?grace_ms ; grace {grace_ms} ms: warn{?warn_signal  with signal {warn_signal}} at the stall rule or usage over {warn_usage_pct}% of memory.max, kill at the deadline or at once over {kill_usage_pct}%{?kill_full_window_ms  or full stall {kill_full_ms} ms/{kill_full_window_ms} ms}}; Ctrl-C detaches",
 	.fields = (const struct oom_ext_field[]){
 		RO("dry_run", OOM_EXT_F_BOOL, dry_run),
 		RO_IF("full_ms", OOM_EXT_F_MS_US, full_threshold_us, "full_window_ms"),
@@ -167,6 +177,13 @@ static const struct oom_ext_format attached = {
 		RO_IF("swap_pct", OOM_EXT_F_PCT, swap_permille, "avail_pct"),
 		RO_IF("stall_ms", OOM_EXT_F_MS_US, stall_threshold_us, "stall_window_ms"),
 		RO_IF("stall_window_ms", OOM_EXT_F_MS_US, stall_window_us, "stall_window_ms"),
+		RO_IF("grace_ms", OOM_EXT_F_MS_NS, grace_ns, "grace_ms"),
+		RO_IF("warn_signal", OOM_EXT_F_S32, warn_signal, "grace_ms"),
+		RO_IF("warn_usage_pct", OOM_EXT_F_PCT, warn_usage_permille, "grace_ms"),
+		RO_IF("kill_usage_pct", OOM_EXT_F_PCT, kill_usage_permille, "grace_ms"),
+		RO_IF("kill_full_ms", OOM_EXT_F_MS_US, kill_full_us, "kill_full_window_ms"),
+		RO_IF("kill_full_window_ms", OOM_EXT_F_MS_US, kill_full_window_us,
+		      "kill_full_window_ms"),
 		{}
 	},
 };
@@ -183,6 +200,12 @@ struct view {
 	bool killed, paused, stalled;
 	__u64 after_ns;		/* system_short: from the sample to the request */
 	__u32 avail_now, swap_now;	/* permille of RAM, of swap */
+	const char *why;		/* --grace records */
+	bool grouped;
+	char kill_id[20];
+	const char *signal;
+	__u64 grace_ns;			/* warned: from now to the deadline */
+	__u64 late_ns;			/* grace_kill: after the deadline */
 	/* settings, for the text */
 	__u32 avail_pct, swap_pct, stall_us, stall_window_us;
 	__u64 cooldown_ns;
@@ -331,6 +354,194 @@ static const struct oom_ext_format short_declared = {
 	short_fields,
 };
 
+/* --grace: the warning, then the kill or the calm. */
+static const struct oom_ext_field grace_fields[] = {
+	V("cgroup", OOM_EXT_F_STR, cgroup),
+	V("why", OOM_EXT_F_STRP, why),
+	V("pid", OOM_EXT_F_U32, e.pid),
+	V("processes", OOM_EXT_F_U32, e.nr),
+	V_IF("group", OOM_EXT_F_CGROUP, e.group_cgid, "grouped"),
+	V_TEXT("grouped", OOM_EXT_F_BOOL, grouped),
+	V("deadline_ns", OOM_EXT_F_U64, e.deadline_ns),
+	V("usage_mib", OOM_EXT_F_MIB, e.usage),
+	V("max_mib", OOM_EXT_F_MIB, e.max),
+	V_IF("error", OOM_EXT_F_ERRNO, e.err, "error"),
+	V_TEXT("grace_ms", OOM_EXT_F_MS_NS, grace_ns),
+	V("late_ms", OOM_EXT_F_MS_NS, late_ns),
+	V("kill_id", OOM_EXT_F_STR, kill_id),
+	V_TEXT("signal", OOM_EXT_F_STRP, signal),
+	V_TEXT("signalled", OOM_EXT_F_U32, e.signalled),
+	{}
+};
+
+static const struct oom_ext_field warned_fields[] = {
+	V("cgroup", OOM_EXT_F_STR, cgroup),
+	V("why", OOM_EXT_F_STRP, why),
+	V("pid", OOM_EXT_F_U32, e.pid),
+	V("processes", OOM_EXT_F_U32, e.nr),
+	V_IF("group", OOM_EXT_F_CGROUP, e.group_cgid, "grouped"),
+	V_TEXT("grouped", OOM_EXT_F_BOOL, grouped),
+	V("deadline_ns", OOM_EXT_F_U64, e.deadline_ns),
+	V("usage_mib", OOM_EXT_F_MIB, e.usage),
+	V("max_mib", OOM_EXT_F_MIB, e.max),
+	V_IF("signal", OOM_EXT_F_STRP, signal, "signal"),
+	V_IF("signalled", OOM_EXT_F_U32, e.signalled, "signal"),
+	V("kill_id", OOM_EXT_F_STR, kill_id),
+	V_TEXT("grace_ms", OOM_EXT_F_MS_NS, grace_ns),
+	{}
+};
+
+static const struct oom_ext_format warned = {
+	"warned",
+	"{cgroup}: {why} (usage {usage_mib} MiB of {max_mib} MiB): an OOM would kill {?grouped every process of {group}, first }pid {pid}{!grouped  ({processes} process(es))}; {?signal sent {signal} to {signalled} process(es); }killing it in {grace_ms} ms unless the rule stops holding",
+	warned_fields,
+};
+
+static const struct oom_ext_format warn_failed = {
+	"warned", "{cgroup}: {why}: nothing to warn, not killing: {error}", grace_fields,
+};
+
+static const struct oom_ext_format calmed = {
+	"calmed",
+	"{cgroup}: the rule no longer holds at the deadline (usage {usage_mib} MiB of {max_mib} MiB): nothing killed",
+	grace_fields,
+};
+
+static const struct oom_ext_format grace_killed = {
+	"grace_kill",
+	"{cgroup}: {why}: killed what was warned (pid {pid}{?grouped , the group {group}}), {late_ms} ms after the deadline",
+
+	grace_fields,
+};
+
+static const struct oom_ext_format grace_early = {
+	"grace_kill",
+	"{cgroup}: {why}: killed what was warned (pid {pid}{?grouped , the group {group}}) before the deadline",
+	grace_fields,
+};
+
+static const struct oom_ext_format grace_none = {
+	"grace_kill",
+	"{cgroup}: {why}: none of the warned processes is left: nothing killed", grace_fields,
+};
+
+static const struct oom_ext_format grace_failed = {
+	"grace_kill", "{cgroup}: {why}: killing what was warned failed: {error}", grace_fields,
+};
+
+static const char *const why_text[] = {
+	[OOM_EXT_PSI_WHY_STALL] = "memory stall",
+	[OOM_EXT_PSI_WHY_USAGE] = "usage over the warning level",
+	[OOM_EXT_PSI_WHY_DEADLINE] = "deadline",
+	[OOM_EXT_PSI_WHY_HARD_USAGE] = "usage at the kill level",
+	[OOM_EXT_PSI_WHY_HARD_STALL] = "full stall at the kill level",
+	[OOM_EXT_PSI_WHY_HOOKS] = "every prekill hook replied",
+};
+
+/* The prekill hooks of one warning: see hooks_finished(). */
+struct hooks_call {
+	__u64 cgid, kill_id;
+	char cgroup[512];
+};
+
+struct hooks_view {
+	const char *cgroup;
+	__u32 replied, total;
+	bool all;
+	char kill_id[20];
+};
+
+static const struct oom_ext_format hooks = {
+	"prekill_hooks",
+	"{cgroup}: {replied} of {total} prekill hook(s) replied{?all ; killing now if the rule still holds}{!all  by the deadline}",
+	(const struct oom_ext_field[]){
+		OOM_EXT_FIELD("cgroup", OOM_EXT_F_STRP, struct hooks_view, cgroup),
+		OOM_EXT_FIELD("replied", OOM_EXT_F_U32, struct hooks_view, replied),
+		OOM_EXT_FIELD("total", OOM_EXT_F_U32, struct hooks_view, total),
+		OOM_EXT_FIELD("kill_id", OOM_EXT_F_STR, struct hooks_view, kill_id),
+		{ .name = "all", .type = OOM_EXT_F_BOOL, .text_only = true,
+		  .off = offsetof(struct hooks_view, all) },
+		{}
+	},
+};
+
+/*
+ * Every hook replied, or the deadline came. Once all replied, the policy
+ * need not wait for the deadline: it kills at its next tick if the rule
+ * still holds. The deadline itself needs nothing from here.
+ */
+static void hooks_finished(void *arg, unsigned int replied, unsigned int total)
+{
+	struct hooks_call *c = arg;
+	struct hooks_view v = {
+		.cgroup = c->cgroup, .replied = replied, .total = total,
+		.all = replied == total,
+	};
+
+	snprintf(v.kill_id, sizeof(v.kill_id), "%016llx", (unsigned long long)c->kill_id);
+	if (v.all)
+		bpf_map_update_elem(bpf_map__fd(skel->maps.hooks_done), &c->cgid, &c->kill_id,
+				    BPF_ANY);
+	oom_ext_print(&hooks, &v);
+	free(c);
+}
+
+/* A warning went out: call the prekill hooks and --exec-before. */
+static void run_hooks(struct oom_ext_loop *loop, const struct view *v)
+{
+	char kill_id[20];
+	struct oom_ext_victim victim = {
+		.pid = v->e.pid, .cgroup = v->cgroup, .reason = v->why,
+		.deadline_ns = v->e.deadline_ns, .kill_id = kill_id,
+	};
+	struct hooks_call *c;
+
+	snprintf(kill_id, sizeof(kill_id), "%016llx", (unsigned long long)v->e.kill_id);
+	if (exec_before)
+		oom_ext_exec_hook(exec_before, &victim);
+	c = prekill_dir ? calloc(1, sizeof(*c)) : NULL;
+	if (!c)
+		return;
+	c->cgid = v->e.cgid;
+	c->kill_id = v->e.kill_id;
+	snprintf(c->cgroup, sizeof(c->cgroup), "%s", v->cgroup);
+	if (!oom_ext_prekill_start(loop, prekill_dir, &victim, hooks_finished, c))
+		free(c);
+}
+
+static const struct oom_ext_format *grace_event(struct view *v)
+{
+	const struct oom_ext_psi_event *e = &v->e;
+	static char sig[16];
+
+	v->why = e->why < ARRAY_SIZE(why_text) ? why_text[e->why] : "?";
+	v->grouped = e->group_cgid;
+	snprintf(v->kill_id, sizeof(v->kill_id), "%016llx", (unsigned long long)e->kill_id);
+	switch (e->action) {
+	case OOM_EXT_PSI_WARNED:
+		if (e->err)
+			return &warn_failed;
+		v->grace_ns = e->deadline_ns > e->ts_ns ? e->deadline_ns - e->ts_ns : 0;
+		if (skel->rodata->warn_signal) {
+			snprintf(sig, sizeof(sig), "SIG%s",
+				 sigabbrev_np(skel->rodata->warn_signal) ?: "?");
+			v->signal = sig;
+		}
+		return &warned;
+	case OOM_EXT_PSI_CALMED:
+		return &calmed;
+	default:
+		if (e->err < 0)
+			return &grace_failed;
+		if (!e->err)
+			return &grace_none;
+		if (e->ts_ns < e->deadline_ns)
+			return &grace_early;
+		v->late_ns = e->ts_ns - e->deadline_ns;
+		return &grace_killed;
+	}
+}
+
 /* Rounded, as the "%.1f" of a percentage was. */
 static __u32 permille(__u64 part, __u64 whole)
 {
@@ -414,10 +625,17 @@ static int on_event(struct oom_ext_loop *loop, const void *data, size_t size)
 	case OOM_EXT_PSI_SHORT_GAVE_UP:
 		fmt = system_short(&v);
 		break;
+	case OOM_EXT_PSI_WARNED:
+	case OOM_EXT_PSI_CALMED:
+	case OOM_EXT_PSI_GRACE_KILL:
+		fmt = grace_event(&v);
+		break;
 	default:
 		fmt = &error;
 	}
 	oom_ext_print(fmt, &v);
+	if (v.e.action == OOM_EXT_PSI_WARNED && !v.e.err)
+		run_hooks(loop, &v);
 	return 0;
 }
 
@@ -482,6 +700,35 @@ int main(int argc, char **argv)
 		  .help = "... or, instead of the swap condition, the root's 'full'\n"
 			  "memory stall exceeds T per window W twice in a row\n"
 			  "(default 100ms/1s)" },
+		{ .name = "grace", .arg = "DURATION", .kind = OOM_EXT_OPT_DURATION,
+		  .dest = &ro->grace_ns,
+		  .help = "warn first, kill after DURATION (e.g. 5s) if the rule\n"
+			  "still holds (default 0: kill at once); see below" },
+		{ .name = "warn-signal", .arg = "SIG", .kind = OOM_EXT_OPT_SIGNAL,
+		  .dest = &ro->warn_signal,
+		  .help = "--grace: the warning signal, to exactly what the kill\n"
+			  "would hit (default TERM; none: no signal)" },
+		{ .name = "warn-usage", .arg = "PCT", .kind = OOM_EXT_OPT_PERCENT,
+		  .dest = &ro->warn_usage_permille,
+		  .help = "--grace: also warn when usage passes PCT of memory.max\n"
+			  "(default 90)" },
+		{ .name = "kill-usage", .arg = "PCT", .kind = OOM_EXT_OPT_PERCENT,
+		  .dest = &ro->kill_usage_permille,
+		  .help = "--grace: kill before the deadline when usage reaches\n"
+			  "PCT of memory.max (default 98)" },
+		{ .name = "kill-full", .arg = "T/W|off", .kind = OOM_EXT_OPT_STALL_OFF,
+		  .dest = &ro->kill_full_us, .dest2 = &ro->kill_full_window_us,
+		  .help = "--grace: ... or when the 'full' stall passes T per\n"
+			  "window W (default 500ms/1s)" },
+		{ .name = "prekill-hooks", .arg = "DIR|none", .kind = OOM_EXT_OPT_PATH,
+		  .dest = &prekill_dir,
+		  .help = "--grace: call systemd-oomd's prekill hooks, the varlink\n"
+			  "sockets in DIR, at the warning; kill once all replied\n"
+			  "(default /run/systemd/oomd.prekill.hook)" },
+		{ .name = "exec-before", .arg = "CMD", .kind = OOM_EXT_OPT_PATH,
+		  .dest = &exec_before,
+		  .help = "--grace: run CMD at the warning, with OOM_EXT_PID and\n"
+			  "the rest in its environment (see README)" },
 		{}
 	};
 	const struct oom_ext_tool tool = {
@@ -491,7 +738,11 @@ int main(int argc, char **argv)
 "A cgroup's incident is acted upon once its trigger fires in two consecutive\n"
 "windows and it is stuck: more than 1/32 above its memory.high, or near its\n"
 "memory.max and refaulting its working set. The victim is chosen by the policy\n"
-"attached there or above (oom_cgroup_aware), else by the kernel.\n",
+"attached there or above (oom_cgroup_aware), else by the kernel.\n"
+"\n"
+"With --grace, the kernel is asked first what that OOM would kill, without\n"
+"killing; exactly that is warned, and killed at the deadline if the rule still\n"
+"holds. The deadline is kept in BPF: a stopped loader does not delay it.\n",
 	};
 
 	/* The defaults, before the options overwrite them. */
@@ -500,7 +751,37 @@ int main(int argc, char **argv)
 	ro->swap_permille = 100;
 	ro->stall_threshold_us = 100000;
 	ro->stall_window_us = 1000000;
+	ro->warn_signal = SIGTERM;
+	ro->kill_full_us = 1;	/* "not given"; off sets it to 0 */
 	oom_ext_parse(argc, argv, &tool, &opts);
+	graceful = ro->grace_ns;
+	if (!graceful && (ro->warn_usage_permille || ro->kill_usage_permille ||
+			  ro->kill_full_us != 1 || ro->warn_signal != SIGTERM || prekill_dir ||
+			  exec_before)) {
+		oom_ext_err("--warn-*, --kill-*, --prekill-hooks and --exec-before need --grace");
+		return OOM_EXT_EXIT_USAGE;
+	}
+	if (!prekill_dir)
+		prekill_dir = "/run/systemd/oomd.prekill.hook";
+	else if (!strcmp(prekill_dir, "none"))
+		prekill_dir = NULL;
+	if (graceful) {
+		if (!ro->warn_usage_permille)
+			ro->warn_usage_permille = 900;
+		if (!ro->kill_usage_permille)
+			ro->kill_usage_permille = 980;
+		if (ro->kill_full_us == 1) {
+			ro->kill_full_us = 500000;
+			ro->kill_full_window_us = 1000000;
+		}
+		if (ro->warn_usage_permille >= ro->kill_usage_permille) {
+			oom_ext_err("--warn-usage must be below --kill-usage (%u%% >= %u%%)",
+				    ro->warn_usage_permille / 10, ro->kill_usage_permille / 10);
+			return OOM_EXT_EXIT_USAGE;
+		}
+	} else {
+		ro->kill_full_us = 0;
+	}
 	if (!targets.n) {
 		oom_ext_err("nothing to watch: give -c PATH or --children PATH");
 		return OOM_EXT_EXIT_USAGE;

@@ -49,12 +49,22 @@
  * says so, rather than kill one task after another while allocations
  * still succeed. The kernel's own OOM killer still acts when one fails.
  *
+ * With --grace, the cgroup rules warn before they kill: the kernel says
+ * what the OOM would kill without killing (bpf_oom_choose()), signals
+ * exactly that (bpf_oom_signal_choice()), and the attachment's own timer
+ * (handle_timer()) kills it at the deadline (bpf_oom_kill_choice()) if the
+ * rule still holds, or earlier at a hard condition; a usage rule, over a
+ * fraction of memory.max, warns a memcg that has no memory.high. See
+ * "--grace" below.
+ *
  * It demonstrates bpf_psi_ops: creating triggers in init() and in
  * handle_cgroup_online(), why the handlers are sleepable (struct_ops.s),
  * and that triggers need no cleanup: the kernel drops them with their
  * cgroup and on detach. And a bpf_timer that samples the kernel's memory
  * counters and declares an OOM without sleeping, kicked early by a PSI
- * event, and a tp_btf program that tells it what the kernel killed.
+ * event, and a tp_btf program that tells it what the kernel killed. And
+ * a deadline kept in the kernel: handle_timer() runs in process context
+ * from the kernel's workqueue, where the sleepable kfuncs may be called.
  */
 #include <oom_ext/kfuncs.bpf.h>
 #include <oom_ext/event.h>
@@ -77,6 +87,15 @@ const volatile u32 nr_targets;
 const volatile u32 avail_permille, swap_permille;
 /* ... and its stall half: the root's "full" memory stall; 0: off. */
 const volatile u32 stall_threshold_us, stall_window_us;
+/*
+ * --grace: warn first, kill at the deadline; 0: kill at once. The usage
+ * rule and the hard conditions, in permille of memory.max (0: off), and
+ * the hard full stall per --full window.
+ */
+const volatile u64 grace_ns;
+const volatile int warn_signal = 15;	/* SIGTERM; 0: no signal */
+const volatile u32 warn_usage_permille, kill_usage_permille;
+const volatile u32 kill_full_us, kill_full_window_us;
 
 /* What the loader asks for: cgroup ids and what to do with each. */
 struct {
@@ -309,6 +328,313 @@ int BPF_PROG(count_victim, struct task_struct *task, uid_t uid)
 	return 0;
 }
 
+/*
+ * --grace: the warning, the deadline and the kill, per watched cgroup.
+ *
+ * When a rule first holds (the stall rule in psi_event(), the usage rule
+ * in psi_timer()), grace_warn() asks the kernel what an OOM in the memcg
+ * would kill, without killing (bpf_oom_choose(): the bpf_oom_ops policy
+ * attached there or above chooses, else the kernel), and the kernel warns
+ * exactly that (bpf_oom_signal_choice()): the chosen processes, and every
+ * process of the cgroup that memory.oom.group would kill with them. At the deadline, if the rule
+ * still holds, grace_kill() has bpf_oom_kill_choice() kill what was
+ * warned and nothing else; a process that exited meanwhile is not
+ * replaced by another victim. Before the deadline, a hard condition
+ * (usage near memory.max, a full stall over --kill-full) kills at once.
+ *
+ * The deadline is kept in the kernel, not in the loader: psi_timer() is
+ * the attachment's handle_timer(), which the kernel runs from its
+ * workqueue at the time bpf_psi_timer_start() asked for, in process
+ * context, so it may call the sleepable kfuncs itself. A stopped or
+ * starved loader delays nothing.
+ */
+enum grace_state {
+	GRACE_IDLE,
+	GRACE_WAIT,	/* warned: waiting for the deadline */
+};
+
+struct grace {
+	struct bpf_oom_choice choice;	/* what was warned */
+	u64 cgid;
+	u64 deadline_ns;
+	u64 last_stall_ns;	/* the stall rule's last event in the grace */
+	u64 quiet_until_ns;	/* after a kill, a calm or a failed warning */
+	u64 kill_id;		/* bpf_ktime_get_ns() of the warning */
+	u32 state;		/* enum grace_state */
+	u32 why;		/* enum oom_ext_psi_why: what started it */
+	u32 signalled;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OOM_EXT_PSI_MAX_WATCHED);
+	__type(key, u64);
+	__type(value, struct grace);
+} graces SEC(".maps");
+
+/*
+ * The loader writes a grace's kill_id here once every prekill hook
+ * replied: the kill then need not wait for the deadline.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OOM_EXT_PSI_MAX_WATCHED);
+	__type(key, u64);
+	__type(value, u64);
+} hooks_done SEC(".maps");
+
+/* The zeroed value a new element is created from. */
+static char grace_zero[sizeof(struct grace)];
+
+#define GRACE_TICK_NS		(10 * NSEC_PER_MSEC)
+#define GRACE_IDLE_MAX_NS	(200 * NSEC_PER_MSEC)
+/* Cgroups whose grace starts or ends in one psi_timer() call; more wait. */
+#define GRACE_ACTIONS		16
+
+/* The memcg's usage and memory.max, in pages; false if it is gone. */
+static bool memcg_usage(u64 cgid, u64 *usage, u64 *max)
+{
+	struct mem_cgroup *memcg = oom_ext_memcg_get(cgid);
+	long u;
+
+	if (!memcg)
+		return false;
+	u = memcg->memory.usage.counter;
+	*usage = u > 0 ? u : 0;
+	*max = memcg->memory.max;
+	bpf_put_mem_cgroup(memcg);
+	return true;
+}
+
+/* A --grace record; @ts: when it was decided (for a kill: sent). */
+static void report_grace(struct grace *g, u32 action, int err, u32 why, u64 ts)
+{
+	struct oom_ext_psi_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = ts;
+	e->cgid = g->cgid;
+	e->action = action;
+	e->err = err;
+	e->why = why;
+	e->deadline_ns = g->deadline_ns;
+	e->group_cgid = g->choice.group_cgid;
+	e->pid = g->choice.pid[0];
+	e->nr = g->choice.nr;
+	e->signalled = g->signalled;
+	e->kill_id = g->kill_id;
+	memcg_usage(g->cgid, &e->usage, &e->max);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Usage at @permille of memory.max or more, a limit below the machine's RAM. */
+static bool over(u64 usage, u64 max, u32 permille)
+{
+	struct bpf_oom_meminfo mi;
+
+	if (!permille)
+		return false;
+	bpf_oom_get_meminfo(&mi, sizeof(mi));
+	return max < mi.total && usage * 1000 >= max * permille;
+}
+
+/* The grace is over: leave the cgroup alone for --cooldown. */
+static void grace_end(struct grace *g, u64 now)
+{
+	struct watched *w = bpf_map_lookup_elem(&watched, &g->cgid);
+
+	g->quiet_until_ns = now + cooldown_ns;
+	if (w) {
+		w->last_event_ns = 0;
+		w->cooldown_until_ns = now + cooldown_ns;
+		w->cooling_reported = 0;
+	}
+	g->deadline_ns = 0;
+	g->state = GRACE_IDLE;
+	bpf_map_delete_elem(&hooks_done, &g->cgid);
+}
+
+/*
+ * A rule holds for @cgid: find what the kill would hit, warn it, set the
+ * deadline. Global functions, here and below: the verifier checks each
+ * once, not once per call site and loop iteration.
+ */
+__noinline int grace_warn(u64 cgid, u32 why)
+{
+	struct grace *g = bpf_map_lookup_elem(&graces, &cgid);
+	struct mem_cgroup *memcg;
+	u64 now;
+	int ret;
+
+	if (!g || g->state != GRACE_IDLE)
+		return 0;
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return 0;
+	g->why = why;
+	g->last_stall_ns = 0;
+	ret = bpf_oom_choose(memcg, &g->choice, sizeof(g->choice),
+			     BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
+	bpf_put_mem_cgroup(memcg);
+	now = bpf_ktime_get_ns();
+	if (ret <= 0) {
+		/* Nothing to kill, or a victim still exiting: say so, wait. */
+		report_grace(g, OOM_EXT_PSI_WARNED, ret ?: -ESRCH, why, now);
+		grace_end(g, now);
+		return 0;
+	}
+	g->deadline_ns = now + grace_ns;
+	g->kill_id = now;
+	/* The kernel signals what bpf_oom_kill_choice() would kill, no more. */
+	ret = warn_signal ? bpf_oom_signal_choice(&g->choice, sizeof(g->choice), warn_signal) : 0;
+	g->signalled = ret > 0 ? ret : 0;
+	g->state = GRACE_WAIT;
+	__sync_fetch_and_add(&stats.warned, 1);
+	report_grace(g, OOM_EXT_PSI_WARNED, 0, why, now);
+	return 0;
+}
+
+/* Kill what was warned in @cgid: the deadline, or a hard condition. */
+__noinline int grace_kill(u64 cgid, u32 why)
+{
+	struct grace *g = bpf_map_lookup_elem(&graces, &cgid);
+	struct mem_cgroup *memcg;
+	u64 now = bpf_ktime_get_ns();
+	int ret;
+
+	if (!g || g->state != GRACE_WAIT)
+		return 0;
+	memcg = oom_ext_memcg_get(cgid);
+	if (!memcg)
+		return 0;
+	ret = bpf_oom_kill_choice(memcg, &g->choice, sizeof(g->choice),
+				  BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
+	bpf_put_mem_cgroup(memcg);
+	/* An earlier victim is still exiting: the next tick tries again. */
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret > 0)
+		__sync_fetch_and_add(&stats.grace_kills, 1);
+	report_grace(g, OOM_EXT_PSI_GRACE_KILL, ret, why, now);
+	grace_end(g, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* The stall rule still holds: an event in the last two windows. */
+static bool stall_holds(struct grace *g, u64 now)
+{
+	u64 window_us = full_window_us > some_window_us ? full_window_us : some_window_us;
+
+	return g->last_stall_ns && now - g->last_stall_ns <= 2 * window_us * NSEC_PER_USEC;
+}
+
+/* Every prekill hook of this grace replied (the loader says so). */
+static bool hooks_replied(struct grace *g)
+{
+	u64 *id = bpf_map_lookup_elem(&hooks_done, &g->cgid);
+
+	return id && *id == g->kill_id;
+}
+
+/* What one psi_timer() call found to do: see grace_check(). */
+struct grace_tick {
+	u64 now;
+	u64 next_ns;			/* when to look again */
+	u32 n;
+	u64 cgid[GRACE_ACTIONS];	/* grace to start or to end */
+	u32 why[GRACE_ACTIONS];
+};
+
+/*
+ * One cgroup, from bpf_for_each_map_elem(): which cannot sleep, so what
+ * needs the sleepable kfuncs is only collected here. The usage rule, the
+ * hard usage condition, the deadline; and how soon to look again: in a
+ * grace every 10 ms or at the deadline, else the sooner the closer usage
+ * is to the warning level (2 ms per permille of memory.max below it).
+ */
+static long grace_check(struct bpf_map *map, u64 *key, struct grace *g,
+			struct grace_tick *t)
+{
+	u64 usage, max, next = GRACE_TICK_NS;
+	u32 why = 0;
+
+	if (!memcg_usage(g->cgid, &usage, &max))
+		return 0;
+	if (g->state == GRACE_IDLE) {
+		if (over(usage, max, warn_usage_permille) && !dry_run &&
+		    t->now >= g->quiet_until_ns)
+			why = OOM_EXT_PSI_WHY_USAGE;
+		else if (max && usage * 1000 / max < warn_usage_permille)
+			next = 2 * NSEC_PER_MSEC * (warn_usage_permille - usage * 1000 / max);
+		if (next > GRACE_IDLE_MAX_NS)
+			next = GRACE_IDLE_MAX_NS;
+	} else if (over(usage, max, kill_usage_permille)) {
+		why = OOM_EXT_PSI_WHY_HARD_USAGE;
+	} else if (t->now >= g->deadline_ns || hooks_replied(g)) {
+		if (over(usage, max, warn_usage_permille) || stall_holds(g, t->now)) {
+			why = t->now >= g->deadline_ns ? OOM_EXT_PSI_WHY_DEADLINE :
+							 OOM_EXT_PSI_WHY_HOOKS;
+		} else {
+			__sync_fetch_and_add(&stats.calmed, 1);
+			report_grace(g, OOM_EXT_PSI_CALMED, 0, g->why, t->now);
+			grace_end(g, t->now);
+		}
+	} else if (g->deadline_ns - t->now < next) {
+		next = g->deadline_ns - t->now;
+	}
+	if (why && t->n < GRACE_ACTIONS) {
+		t->cgid[t->n] = g->cgid;
+		t->why[t->n] = why;
+		t->n++;
+	}
+	if (next < t->next_ns)
+		t->next_ns = next;
+	return 0;
+}
+
+/* The attachment's timer (bpf_psi_timer_start()): runs in process context. */
+SEC("struct_ops.s/handle_timer")
+void BPF_PROG(psi_timer, struct bpf_psi *bpf_psi)
+{
+	struct grace_tick t = { .now = bpf_ktime_get_ns(), .next_ns = GRACE_IDLE_MAX_NS };
+	struct grace *g;
+	u32 i;
+
+	bpf_for_each_map_elem(&graces, grace_check, &t, 0);
+	bpf_for(i, 0, GRACE_ACTIONS) {
+		if (i >= t.n)
+			break;
+		if (t.why[i] == OOM_EXT_PSI_WHY_USAGE)
+			grace_warn(t.cgid[i], t.why[i]);
+		else
+			grace_kill(t.cgid[i], t.why[i]);
+		/* Warned, or a kill to try again: look again soon. */
+		g = bpf_map_lookup_elem(&graces, &t.cgid[i]);
+		if (g && g->state == GRACE_WAIT && t.next_ns > GRACE_TICK_NS)
+			t.next_ns = GRACE_TICK_NS;
+	}
+	bpf_psi_timer_start(bpf_psi, t.next_ns);
+}
+
+/* Track @cgid's grace; 0 or -errno. */
+static int grace_watch(u64 cgid)
+{
+	struct grace *g;
+	int err;
+
+	err = bpf_map_update_elem(&graces, &cgid, grace_zero, BPF_NOEXIST);
+	if (err)
+		return err == -EEXIST ? 0 : err;
+	g = bpf_map_lookup_elem(&graces, &cgid);
+	if (!g)
+		return -ENOENT;
+	g->cgid = cgid;
+	return 0;
+}
+
 /* Put the configured triggers on @cgid and start tracking it. */
 static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 {
@@ -332,6 +658,12 @@ static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 		if (!err && some_window_us)
 			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM,
 						     some_threshold_us, some_window_us);
+		/* --kill-full: the hard stall, in --full's window */
+		if (!err && grace_ns && kill_full_window_us)
+			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
+						     kill_full_us, kill_full_window_us);
+		if (!err && grace_ns)
+			err = grace_watch(cgid);
 	}
 	if (err) {
 		/* A cgroup removed meanwhile is not an error. */
@@ -359,6 +691,12 @@ int BPF_PROG(psi_init, struct bpf_psi *bpf_psi)
 		return -EINVAL;
 	if (avail_permille) {
 		int err = headroom_start();
+
+		if (err)
+			return err;
+	}
+	if (grace_ns) {
+		int err = bpf_psi_timer_start(bpf_psi, 0);
 
 		if (err)
 			return err;
@@ -399,6 +737,7 @@ void BPF_PROG(psi_cgroup_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
 
 	/* The kernel has already dropped the cgroup's triggers. */
 	if (w) {
+		bpf_map_delete_elem(&graces, &cgroup_id);
 		bpf_map_delete_elem(&watched, &cgroup_id);
 		__sync_fetch_and_sub(&stats.watched, 1);
 	}
@@ -478,6 +817,7 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 	u32 full = !!(trigger->resource & BPF_PSI_FULL);
 	struct mem_cgroup *memcg;
 	struct watched *w;
+	struct grace *g;
 	int ret;
 
 	__sync_fetch_and_add(&stats.events, 1);
@@ -488,6 +828,19 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 		root_stall(w, now, window_ns);
 		return;
 	}
+	g = grace_ns ? bpf_map_lookup_elem(&graces, &cgid) : NULL;
+	if (g && g->state != GRACE_IDLE) {
+		/* In a grace: the rule still holds; a hard stall ends it. */
+		g->last_stall_ns = now;
+		if (full && kill_full_window_us && trigger->threshold_us == kill_full_us &&
+		    trigger->window_us == kill_full_window_us)
+			grace_kill(cgid, OOM_EXT_PSI_WHY_HARD_STALL);
+		return;
+	}
+	/* The hard trigger alone does not start anything. */
+	if (g && full && kill_full_window_us && trigger->threshold_us == kill_full_us &&
+	    trigger->window_us == kill_full_window_us)
+		return;
 
 	if (now < w->cooldown_until_ns) {
 		__sync_fetch_and_add(&stats.cooling, 1);
@@ -514,6 +867,16 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 		w->last_event_ns = now;
 		__sync_fetch_and_add(&stats.progressing, 1);
 		bpf_put_mem_cgroup(memcg);
+		return;
+	}
+	/* --grace: warn what the kill would hit, kill at the deadline. */
+	if (g && !dry_run) {
+		bpf_put_mem_cgroup(memcg);
+		if (now < g->quiet_until_ns)
+			return;
+		grace_warn(cgid, OOM_EXT_PSI_WHY_STALL);
+		g->last_stall_ns = now;
+		bpf_psi_timer_start(bpf_psi, GRACE_TICK_NS);
 		return;
 	}
 	w->last_event_ns = 0;
@@ -543,5 +906,6 @@ struct bpf_psi_ops psi_ops = {
 	.handle_psi_event = (void *)psi_event,
 	.handle_cgroup_online = (void *)psi_cgroup_online,
 	.handle_cgroup_offline = (void *)psi_cgroup_offline,
+	.handle_timer = (void *)psi_timer,
 	.name = "oom_psi_proactive",
 };

@@ -28,6 +28,19 @@ enum oom_ext_psi_action {
 	OOM_EXT_PSI_SHORT,	/* system-wide shortage: OOM queued, err */
 	OOM_EXT_PSI_SHORT_DRY_RUN, /* would have declared one */
 	OOM_EXT_PSI_SHORT_GAVE_UP, /* outlived a victim, or --cooldown: pausing */
+	OOM_EXT_PSI_WARNED,	/* --grace: what the kill would hit was warned */
+	OOM_EXT_PSI_CALMED,	/* --grace: the rule stopped holding; no kill */
+	OOM_EXT_PSI_GRACE_KILL,	/* --grace: the warned were killed: err */
+};
+
+/* --grace: why a cgroup was warned (WARNED), or killed (GRACE_KILL). */
+enum oom_ext_psi_why {
+	OOM_EXT_PSI_WHY_STALL,		/* the stall rule held */
+	OOM_EXT_PSI_WHY_USAGE,		/* usage over --warn-usage of memory.max */
+	OOM_EXT_PSI_WHY_DEADLINE,	/* the grace ran out, the rule still held */
+	OOM_EXT_PSI_WHY_HARD_USAGE,	/* usage reached --kill-usage of memory.max */
+	OOM_EXT_PSI_WHY_HARD_STALL,	/* the full stall passed --kill-full */
+	OOM_EXT_PSI_WHY_HOOKS,		/* every prekill hook replied, the rule held */
 };
 
 struct oom_ext_psi_event {
@@ -51,6 +64,16 @@ struct oom_ext_psi_event {
 	__u64 swap_total;
 	__u64 swap_free;
 	__u64 seen_ns;		/* bpf_ktime_get_ns() of that sample */
+	/* WARNED, CALMED, GRACE_KILL (--grace) */
+	__u64 deadline_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 group_cgid;	/* the kill takes this cgroup whole (memory.oom.group) */
+	__u64 usage;		/* the memcg's usage and memory.max, in pages */
+	__u64 max;
+	__u32 pid;		/* the first process to be killed */
+	__u32 nr;		/* processes to be killed, besides the group's */
+	__u32 signalled;	/* WARNED: processes the warning signal reached */
+	__u32 why;		/* enum oom_ext_psi_why */
+	__u64 kill_id;		/* names one grace's records, and its hooks' calls */
 };
 
 
@@ -74,6 +97,9 @@ struct oom_ext_psi_stats {
 	__u64 progressing;	/* held near memory.high by reclaim: not declared */
 	__u64 samples;		/* system-wide rule: memory samples taken */
 	__u64 short_waits;	/* shortage seen, the previous request still queued */
+	__u64 warned;		/* --grace: owners warned */
+	__u64 calmed;		/* ... whose rule stopped holding in time */
+	__u64 grace_kills;	/* ... killed at the deadline or at a hard condition */
 };
 
 #endif /* __OOM_PSI_PROACTIVE_H */

@@ -33,6 +33,18 @@ extern int bpf_oom_get_meminfo(struct bpf_oom_meminfo *info, u32 info__szk) __ks
  */
 extern int bpf_out_of_memory_async(u64 flags) __ksym __weak;
 
+/*
+ * mm/bpf_oom.c: what an OOM would kill, without killing (a dry run), and
+ * later the kill of exactly that; bpf_psi_ops and syscall programs.
+ */
+extern int bpf_oom_choose(struct mem_cgroup *memcg__nullable, struct bpf_oom_choice *choice,
+			  u32 choice__szk, u64 flags) __ksym __weak;
+extern int bpf_oom_kill_choice(struct mem_cgroup *memcg__nullable,
+			       const struct bpf_oom_choice *choice, u32 choice__szk,
+			       u64 flags) __ksym __weak;
+extern int bpf_oom_signal_choice(const struct bpf_oom_choice *choice, u32 choice__szk,
+				 int sig) __ksym __weak;
+
 /* fs/bpf_fs_kfuncs.c: user.* xattrs of a cgroup; needs CONFIG_BPF_LSM */
 extern int bpf_cgroup_read_xattr(struct cgroup *cgroup, const char *name__str,
 				 struct bpf_dynptr *value_p) __ksym __weak;
@@ -72,6 +84,7 @@ extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym;
 extern int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id,
 				  u32 resource, u32 threshold_us,
 				  u32 window_us) __ksym __weak;
+extern int bpf_psi_timer_start(struct bpf_psi *bpf_psi, u64 delay_ns) __ksym __weak;
 
 /*
  * libbpf matches a kfunc's prototype against the kernel's, and a pointer

@@ -52,6 +52,8 @@ enum oom_ext_opt_kind {
 	OOM_EXT_OPT_STALL_OFF,	/* the same, or "off": both 0 */
 	OOM_EXT_OPT_PATH,	/* const char *: given at most once */
 	OOM_EXT_OPT_PATHS,	/* appended to a struct oom_ext_paths with ->tag */
+	OOM_EXT_OPT_DURATION,	/* "5s", "500ms", "2" (seconds), at most 1 h: ns into a __u64 */
+	OOM_EXT_OPT_SIGNAL,	/* "TERM", "SIGINT", "15" or "none" (0): into an int */
 	OOM_EXT_OPT_CUSTOM,	/* ->parse(arg, dest) */
 };
 
@@ -214,6 +216,56 @@ struct bpf_link *oom_ext_attach(struct bpf_map *ops, const char *cgroup);
  */
 #define OOM_EXT_MAX_LINKS	4
 
+struct oom_ext_loop;
+
+/*
+ * A file descriptor the loop also waits on, added while it runs (from a
+ * callback): @ready gets the epoll events. The caller owns @w and @fd.
+ */
+struct oom_ext_watch {
+	int fd;
+	void (*ready)(struct oom_ext_loop *loop, struct oom_ext_watch *w, __u32 events);
+	void *arg;
+};
+
+int oom_ext_loop_add(struct oom_ext_loop *loop, struct oom_ext_watch *w, __u32 events);
+void oom_ext_loop_del(struct oom_ext_loop *loop, struct oom_ext_watch *w);
+
+/*
+ * Before a kill (lib/prekill.c): what will be killed and when. @deadline_ns
+ * is CLOCK_MONOTONIC, @kill_id names the kill in every record about it.
+ */
+struct oom_ext_victim {
+	unsigned int pid;	/* the first process to be killed */
+	const char *cgroup;	/* its cgroup's path */
+	const char *reason;
+	__u64 deadline_ns;
+	const char *kill_id;
+};
+
+struct oom_ext_prekill;
+
+/*
+ * systemd-oomd's prekill protocol: io.systemd.oom.Prekill.Notify with the
+ * cgroup (and our deadlineUSec, reason, killId, pid) to every socket in
+ * @dir. A socket that does not accept is skipped. @done runs once, when
+ * every hook replied or at the deadline, with how many replied of how
+ * many were called. NULL, and no @done, if no hook was called.
+ */
+struct oom_ext_prekill *oom_ext_prekill_start(struct oom_ext_loop *loop, const char *dir,
+					      const struct oom_ext_victim *v,
+					      void (*done)(void *arg, unsigned int replied,
+							   unsigned int total),
+					      void *arg);
+/*
+ * --exec-before: run @cmd with /bin/sh in the background, with the victim
+ * in the environment in earlyoom's style (OOM_EXT_PID, _NAME, _CMDLINE,
+ * _UID, _CGROUP, _REASON, _DEADLINE_USEC, _KILL_ID). Never waited for.
+ */
+void oom_ext_exec_hook(const char *cmd, const struct oom_ext_victim *v);
+/* CLOCK_MONOTONIC, as bpf_ktime_get_ns() reads it. */
+__u64 oom_ext_now_ns(void);
+
 struct oom_ext_loop {
 	struct bpf_link *links[OOM_EXT_MAX_LINKS];	/* [0]: watched for EPOLLHUP */
 	const char *cgroup;		/* where links[0] is attached; NULL: root */
@@ -229,6 +281,7 @@ struct oom_ext_loop {
 	const void *counters_rec;
 	bool done;			/* set by a callback: leave the loop */
 	void *priv;			/* the loader's */
+	int ep;				/* private: the epoll fd while running */
 };
 
 int oom_ext_run(struct oom_ext_loop *loop, const struct oom_ext_opts *opts);

@@ -23,6 +23,9 @@ u32 nr_cgroups, nr_memcgs;
 struct holder_cgroup cgroups[HOLDERS_MAX];
 struct holder_memcg memcgs[HOLDERS_MAX];
 u64 stock[HOLDERS_CPUS][HOLDERS_SLOTS];	/* cgid of the memcg cached, or 0 */
+struct holder_cpu stock_cpu[HOLDERS_CPUS];
+
+#define WORK_STRUCT_PENDING	1UL
 
 static s64 ref_count(struct percpu_ref *ref)
 {
@@ -40,8 +43,15 @@ static void read_stock(void)
 
 		if (!s)
 			break;
-		for (i = 0; i < HOLDERS_SLOTS; i++)
+		for (i = 0; i < HOLDERS_SLOTS; i++) {
 			stock[cpu][i] = BPF_CORE_READ(s, cached[i], css.cgroup, kn, id);
+			stock_cpu[cpu].nr_pages[i] = s->nr_pages[i];
+		}
+		stock_cpu[cpu].drain_idx = s->drain_idx;
+		stock_cpu[cpu].locked = s->lock.acquired;
+		stock_cpu[cpu].flags = s->flags;
+		stock_cpu[cpu].work_pending =
+			!!(BPF_CORE_READ(s, work.data.counter) & WORK_STRUCT_PENDING);
 	}
 }
 

@@ -38,18 +38,26 @@ long long ot_dying_after(const char *parent, int ms)
 }
 
 /*
- * Charge a page from NR_CYCLE fresh memcgs on every CPU: each per-CPU
- * charge cache (memcg_stock, 7 slots) then evicts every memcg it held.
- * All of them stay alive until every CPU has charged in each: removing
- * one drains its slot, and the next memcg would take that empty slot
- * instead of evicting an old one.
+ * Make every per-CPU charge cache (memcg_stock, 7 slots) evict every memcg
+ * it holds: on each CPU in turn, NR_CYCLE tasks in NR_CYCLE fresh memcgs
+ * charge memory one after the other and stay until the last has charged.
+ * A memcg that is not cached takes an empty slot, else evicts the next one
+ * in turn (refill_stock()); NR_CYCLE > 7 new ones evict them all. The
+ * tasks must stay: an exiting task's kernel memory goes back into its
+ * memcg's slot, overflows it and empties it, and the next memcg then takes
+ * that empty slot instead of evicting an old one.
  */
 #define NR_CYCLE	16
 static void cycle_charge_caches(void)
 {
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu, k, status;
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu, k;
+	struct ot_hog one_mib = { .mib = 1 };
+	struct ot_child kids[NR_CYCLE];
 	char *cg[NR_CYCLE] = {}, rel[32];
+	cpu_set_t all, one;
 
+	if (sched_getaffinity(0, sizeof(all), &all))
+		return;
 	for (k = 0; k < NR_CYCLE; k++) {
 		snprintf(rel, sizeof(rel), "cycle%d", k);
 		cg[k] = ot_cg_create(rel);
@@ -57,32 +65,20 @@ static void cycle_charge_caches(void)
 			ot_info("cannot create %s: %s", rel, strerror(errno));
 	}
 	for (cpu = 0; cpu < ncpu; cpu++) {
+		/* The children inherit the CPU. */
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
 		for (k = 0; k < NR_CYCLE; k++) {
-			pid_t pid;
-
-			if (!cg[k])
-				continue;
-			fflush(stdout);
-			pid = fork();
-			if (!pid) {
-				cpu_set_t one;
-				char *mem;
-
-				CPU_ZERO(&one);
-				CPU_SET(cpu, &one);
-				if (sched_setaffinity(0, sizeof(one), &one) ||
-				    ot_cg_write(cg[k], "cgroup.procs", "%d", getpid()))
-					_exit(1);
-				mem = malloc(1 << 20);
-				if (mem)
-					memset(mem, 1, 1 << 20);
-				_exit(0);
-			}
-			if (pid > 0 && waitpid(pid, &status, 0) == pid &&
-			    (!WIFEXITED(status) || WEXITSTATUS(status)))
+			kids[k].pid = -1;
+			if (cg[k] && ot_child_spawn_hog(&kids[k], cg[k], &one_mib))
 				ot_info("cannot charge in %s on CPU %d", cg[k], cpu);
 		}
+		for (k = 0; k < NR_CYCLE; k++)
+			ot_child_reap(&kids[k]);
 	}
+	sched_setaffinity(0, sizeof(all), &all);
 	for (k = 0; k < NR_CYCLE; k++) {
 		if (cg[k])
 			ot_cg_destroy(cg[k]);
@@ -137,6 +133,19 @@ static void print_holders(const char *parent)
 		ot_info("cgroup %llu flags %#x refs %lld, cgroup_bpf refs %lld; %s; stock slots:%s",
 			(unsigned long long)c->cgid, c->flags, (long long)c->refs,
 			(long long)c->bpf_refs, memcg, slots[0] ? slots : " none");
+	}
+	for (cpu = 0; cpu < HOLDERS_CPUS; cpu++) {
+		struct holder_cpu *h = &skel->bss->stock_cpu[cpu];
+		char pages[64] = "";
+
+		if (!skel->bss->stock[cpu][0] && !h->flags && !h->locked)
+			continue;
+		for (slot = 0; slot < HOLDERS_SLOTS; slot++)
+			snprintf(pages + strlen(pages), sizeof(pages) - strlen(pages),
+				 " %u", h->nr_pages[slot]);
+		ot_info("CPU %u charge cache: pages%s, next eviction %u, flags %#llx, drain work %s, lock %s",
+			cpu, pages, h->drain_idx, (unsigned long long)h->flags,
+			h->work_pending ? "pending" : "idle", h->locked ? "taken" : "free");
 	}
 	holders__destroy(skel);
 }

@@ -31,6 +31,20 @@ struct holder_memcg {
 	__u32 flags;
 };
 
+/*
+ * A CPU's charge cache besides the memcgs it holds: the pages of each
+ * slot, its FLUSHING_CACHED_CHARGE flag (a drain is queued, and
+ * drain_all_stock() skips this CPU until it ran), whether its drain work
+ * is pending, the next slot to evict and whether its lock is taken.
+ */
+struct holder_cpu {
+	__u8 nr_pages[HOLDERS_SLOTS];
+	__u8 drain_idx;
+	__u8 locked;
+	__u8 work_pending;
+	__u64 flags;
+};
+
 #ifndef __bpf__
 /*
  * Below @parent, a removed cgroup is not released: print what holds it,

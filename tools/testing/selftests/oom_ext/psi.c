@@ -457,7 +457,7 @@ REGISTER_OOM_TEST(&deny_test)
 static enum oom_test_status run_bad_input(void *ctx)
 {
 	static const struct {
-		const char *args[6];
+		const char *args[10];
 		const char *expect;
 	} cases[] = {
 		{ { "-i", "0", NULL }, "nothing to watch" },
@@ -472,6 +472,13 @@ static enum oom_test_status run_bad_input(void *ctx)
 		{ { "-c", CG_MNT, "--stall", "2s/1s", NULL }, "--stall 2s/1s: the stall time" },
 		{ { "-c", CG_TEST_ROOT, "-c", CG_TEST_ROOT, NULL }, "given twice" },
 		{ { "-c", CG_TEST_ROOT, "--bogus", NULL }, "unknown option" },
+		{ { "-c", CG_TEST_ROOT, "--warn-usage", "50", NULL }, "need --grace" },
+		{ { "-c", CG_TEST_ROOT, "--grace", "2h", NULL }, "--grace 2h: expected a duration" },
+		{ { "-c", CG_TEST_ROOT, "--grace", "5x", NULL }, "--grace 5x: expected a duration" },
+		{ { "-c", CG_TEST_ROOT, "--grace", "1s", "--warn-signal", "FOO", NULL },
+		  "--warn-signal FOO: not a signal" },
+		{ { "-c", CG_TEST_ROOT, "--grace", "1s", "--warn-usage", "95", "--kill-usage", "90",
+		    NULL }, "--warn-usage must be below --kill-usage" },
 	};
 	struct ot_proc p;
 	enum oom_test_status st;

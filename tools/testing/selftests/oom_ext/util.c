@@ -242,6 +242,8 @@ static void hog_main(int ready_fd, const char *cg, const struct ot_hog *hog)
 		if (write_file("/proc/self/oom_score_adj", adj))
 			_exit(2);
 	}
+	if (hog->before && hog->before(hog->arg))
+		_exit(5);
 	mem = touch_mib(hog->mib, hog->churn);
 	if (hog->then && hog->then(hog->arg))
 		_exit(5);

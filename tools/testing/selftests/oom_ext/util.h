@@ -70,6 +70,8 @@ struct ot_hog {
 	int adj;	/* oom_score_adj to set first (0 leaves it alone) */
 	bool vfork;	/* then vfork(): the child reports ready and sleeps */
 	bool churn;	/* afterwards keep rewriting its memory: a working set */
+	/* In the child, before touching the memory: non-zero fails the spawn. */
+	int (*before)(const void *arg);
 	/* In the child, after touching the memory: non-zero fails the spawn. */
 	int (*then)(const void *arg);
 	/* In the child, once ready: the child exits with what it returns. */
