@@ -12,7 +12,7 @@ CMD	?=
 
 SELFTEST := $(TREE)/tools/testing/selftests/oom_ext
 
-.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi bench-peers clean \
+.PHONY: help deps tree kernel selftests test vm vm-run series demo bench bench-psi bench-graceful bench-peers clean \
 	kernel-debug test-debug stress test-memcg
 
 help:
@@ -32,6 +32,8 @@ help:
 	@echo "  demo       boot the VM: oom_cgroup_aware handles a memory cgroup OOM in the foreground"
 	@echo "  bench      time oom_cgroup_aware's decision against the kernel's selection (VM, ~8 min)"
 	@echo "  bench-psi  oom_psi_proactive's reaction time to a thrashing cgroup, vs no policy (VM, ~4 min)"
+	@echo "  bench-graceful  --grace: checkpoints saved vs the kernel alone, warning latency,"
+	@echo "             deadline accuracy (VM, ~4 min)"
 	@echo "  bench-peers every handler (kernel, earlyoom, nohang, oomd, ours) on the same loads;"
 	@echo "             RUNS=5 runs each (VM, ~40 min)"
 	@echo "  vm         interactive shell in the VM (repo at $(CURDIR), tree at TREE)"
@@ -75,6 +77,9 @@ bench: deps selftests
 
 bench-psi: deps selftests
 	@tooling/bench-psi-reaction.sh $(TREE)
+
+bench-graceful: deps selftests
+	@tooling/bench-graceful.sh $(TREE)
 
 bench-peers: deps selftests
 	@tooling/bench-peers.sh $(TREE)

@@ -26,6 +26,7 @@ refuses() { # script prefix VAR=value...
 refuses bench-cgroup-aware.sh bench RUNS=x
 refuses bench-cgroup-aware.sh bench RUNS=0
 refuses bench-psi-reaction.sh bench-psi RUNS=-1
+refuses bench-graceful.sh bench-graceful RUNS=none
 refuses bench-peers.sh bench-peers RUNS=2x
 refuses bench-peers.sh bench-peers GLOBAL_RUNS=0
 refuses bench-peers.sh bench-peers SCENARIOS="global globl"

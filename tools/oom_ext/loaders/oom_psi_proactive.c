@@ -165,7 +165,7 @@ static const struct oom_ext_format counters = {
 static const struct oom_ext_format attached = {
 	.event = "attached",
 	.text =
-	"attached to PSI triggers{?dry_run  in dry-run mode}; memory{?full_window_ms  full {full_ms} ms/{full_window_ms} ms}{?some_window_ms  some {some_ms} ms/{some_window_ms} ms}, cool-down {cooldown_s} s{?avail_pct ; system-wide: available memory < {avail_pct}%, free swap < {swap_pct}%}{?stall_window_ms  or full stall {stall_ms} ms/{stall_window_ms} ms}{?grace_ms ; grace {grace_ms} ms: warn{?warn_signal  with signal {warn_signal}} at the stall rule or usage over {warn_usage_pct}% of memory.max, kill at the deadline or at once over {kill_usage_pct}%{?kill_full_window_ms  or full stall {kill_full_ms} ms/{kill_full_window_ms} ms}}; Ctrl-C detaches",
+	"attached to PSI triggers{?dry_run  in dry-run mode}; memory{?full_window_ms  full {full_ms} ms/{full_window_ms} ms}{?some_window_ms  some {some_ms} ms/{some_window_ms} ms}, cool-down {cooldown_s} s{?avail_pct ; system-wide: available memory < {avail_pct}%, free swap < {swap_pct}%}{?stall_window_ms  or full stall {stall_ms} ms/{stall_window_ms} ms}{?grace_ms ; grace {grace_ms} ms: warn{?warn_signal  with signal {warn_signal}} at the stall rule or usage over {warn_usage_pct}% of memory.max, kill at the deadline or at once over {kill_usage_pct}%{?kill_full_window_ms  or full stall {kill_full_ms} ms/{kill_full_window_ms} ms}{?avail_pct , system-wide at once under {kill_avail_pct}% available}}; Ctrl-C detaches",
 	.fields = (const struct oom_ext_field[]){
 		RO("dry_run", OOM_EXT_F_BOOL, dry_run),
 		RO_IF("full_ms", OOM_EXT_F_MS_US, full_threshold_us, "full_window_ms"),
@@ -181,6 +181,7 @@ static const struct oom_ext_format attached = {
 		RO_IF("warn_signal", OOM_EXT_F_S32, warn_signal, "grace_ms"),
 		RO_IF("warn_usage_pct", OOM_EXT_F_PCT, warn_usage_permille, "grace_ms"),
 		RO_IF("kill_usage_pct", OOM_EXT_F_PCT, kill_usage_permille, "grace_ms"),
+		RO_IF("kill_avail_pct", OOM_EXT_F_PCT, kill_avail_permille, "grace_ms"),
 		RO_IF("kill_full_ms", OOM_EXT_F_MS_US, kill_full_us, "kill_full_window_ms"),
 		RO_IF("kill_full_window_ms", OOM_EXT_F_MS_US, kill_full_window_us,
 		      "kill_full_window_ms"),
@@ -387,6 +388,7 @@ static const struct oom_ext_field warned_fields[] = {
 	V_IF("signal", OOM_EXT_F_STRP, signal, "signal"),
 	V_IF("signalled", OOM_EXT_F_U32, e.signalled, "signal"),
 	V("kill_id", OOM_EXT_F_STR, kill_id),
+	V("after_rule_ms", OOM_EXT_F_MS_NS, after_ns),
 	V_TEXT("grace_ms", OOM_EXT_F_MS_NS, grace_ns),
 	{}
 };
@@ -436,6 +438,8 @@ static const char *const why_text[] = {
 	[OOM_EXT_PSI_WHY_HARD_USAGE] = "usage at the kill level",
 	[OOM_EXT_PSI_WHY_HARD_STALL] = "full stall at the kill level",
 	[OOM_EXT_PSI_WHY_HOOKS] = "every prekill hook replied",
+	[OOM_EXT_PSI_WHY_SHORT] = "the machine is short of memory",
+	[OOM_EXT_PSI_WHY_HARD_AVAIL] = "available memory at the kill level",
 };
 
 /* The prekill hooks of one warning: see hooks_finished(). */
@@ -522,6 +526,7 @@ static const struct oom_ext_format *grace_event(struct view *v)
 		if (e->err)
 			return &warn_failed;
 		v->grace_ns = e->deadline_ns > e->ts_ns ? e->deadline_ns - e->ts_ns : 0;
+		v->after_ns = e->ts_ns > e->seen_ns ? e->ts_ns - e->seen_ns : 0;
 		if (skel->rodata->warn_signal) {
 			snprintf(sig, sizeof(sig), "SIG%s",
 				 sigabbrev_np(skel->rodata->warn_signal) ?: "?");
@@ -716,6 +721,10 @@ int main(int argc, char **argv)
 		  .dest = &ro->kill_usage_permille,
 		  .help = "--grace: kill before the deadline when usage reaches\n"
 			  "PCT of memory.max (default 98)" },
+		{ .name = "kill-avail", .arg = "PCT", .kind = OOM_EXT_OPT_PERCENT,
+		  .dest = &ro->kill_avail_permille,
+		  .help = "--grace, whole machine: kill before the deadline when\n"
+			  "available memory is under PCT of RAM (default --avail / 2)" },
 		{ .name = "kill-full", .arg = "T/W|off", .kind = OOM_EXT_OPT_STALL_OFF,
 		  .dest = &ro->kill_full_us, .dest2 = &ro->kill_full_window_us,
 		  .help = "--grace: ... or when the 'full' stall passes T per\n"
@@ -756,6 +765,7 @@ int main(int argc, char **argv)
 	oom_ext_parse(argc, argv, &tool, &opts);
 	graceful = ro->grace_ns;
 	if (!graceful && (ro->warn_usage_permille || ro->kill_usage_permille ||
+			  ro->kill_avail_permille ||
 			  ro->kill_full_us != 1 || ro->warn_signal != SIGTERM || prekill_dir ||
 			  exec_before)) {
 		oom_ext_err("--warn-*, --kill-*, --prekill-hooks and --exec-before need --grace");
@@ -773,6 +783,13 @@ int main(int argc, char **argv)
 		if (ro->kill_full_us == 1) {
 			ro->kill_full_us = 500000;
 			ro->kill_full_window_us = 1000000;
+		}
+		if (!ro->kill_avail_permille)
+			ro->kill_avail_permille = ro->avail_permille / 2;
+		if (ro->kill_avail_permille >= ro->avail_permille) {
+			oom_ext_err("--kill-avail must be below --avail (%u%% >= %u%%)",
+				    ro->kill_avail_permille / 10, ro->avail_permille / 10);
+			return OOM_EXT_EXIT_USAGE;
 		}
 		if (ro->warn_usage_permille >= ro->kill_usage_permille) {
 			oom_ext_err("--warn-usage must be below --kill-usage (%u%% >= %u%%)",

@@ -95,6 +95,7 @@ const volatile u32 stall_threshold_us, stall_window_us;
 const volatile u64 grace_ns;
 const volatile int warn_signal = 15;	/* SIGTERM; 0: no signal */
 const volatile u32 warn_usage_permille, kill_usage_permille;
+const volatile u32 kill_avail_permille;	/* the system-wide rule's hard condition */
 const volatile u32 kill_full_us, kill_full_window_us;
 
 /* What the loader asks for: cgroup ids and what to do with each. */
@@ -360,6 +361,7 @@ struct grace {
 	u64 last_stall_ns;	/* the stall rule's last event in the grace */
 	u64 quiet_until_ns;	/* after a kill, a calm or a failed warning */
 	u64 kill_id;		/* bpf_ktime_get_ns() of the warning */
+	u64 seen_ns;		/* when the rule was seen to hold */
 	u32 state;		/* enum grace_state */
 	u32 why;		/* enum oom_ext_psi_why: what started it */
 	u32 signalled;
@@ -426,7 +428,17 @@ static void report_grace(struct grace *g, u32 action, int err, u32 why, u64 ts)
 	e->nr = g->choice.nr;
 	e->signalled = g->signalled;
 	e->kill_id = g->kill_id;
-	memcg_usage(g->cgid, &e->usage, &e->max);
+	e->seen_ns = g->seen_ns;
+	if (g->cgid == OOM_EXT_ROOT_CGID) {
+		struct bpf_oom_meminfo mi;
+
+		/* The whole machine: RAM in use (not available) of RAM. */
+		bpf_oom_get_meminfo(&mi, sizeof(mi));
+		e->usage = mi.total - mi.available;
+		e->max = mi.total;
+	} else {
+		memcg_usage(g->cgid, &e->usage, &e->max);
+	}
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -462,7 +474,7 @@ static void grace_end(struct grace *g, u64 now)
  * deadline. Global functions, here and below: the verifier checks each
  * once, not once per call site and loop iteration.
  */
-__noinline int grace_warn(u64 cgid, u32 why)
+__noinline int grace_warn(u64 cgid, u32 why, u64 seen_ns)
 {
 	struct grace *g = bpf_map_lookup_elem(&graces, &cgid);
 	struct mem_cgroup *memcg;
@@ -475,6 +487,7 @@ __noinline int grace_warn(u64 cgid, u32 why)
 	if (!memcg)
 		return 0;
 	g->why = why;
+	g->seen_ns = seen_ns;
 	g->last_stall_ns = 0;
 	ret = bpf_oom_choose(memcg, &g->choice, sizeof(g->choice),
 			     BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
@@ -493,7 +506,8 @@ __noinline int grace_warn(u64 cgid, u32 why)
 	g->signalled = ret > 0 ? ret : 0;
 	g->state = GRACE_WAIT;
 	__sync_fetch_and_add(&stats.warned, 1);
-	report_grace(g, OOM_EXT_PSI_WARNED, 0, why, now);
+	/* Signalled by now: the record's time closes the warning's latency. */
+	report_grace(g, OOM_EXT_PSI_WARNED, 0, why, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -539,59 +553,161 @@ static bool hooks_replied(struct grace *g)
 	return id && *id == g->kill_id;
 }
 
-/* What one psi_timer() call found to do: see grace_check(). */
-struct grace_tick {
-	u64 now;
+/*
+ * What one psi_timer() call found to do: see grace_check(). Globals, not
+ * the caller's stack: the verifier walks a bpf_for_each_map_elem()
+ * callback like a loop, and a count on the stack that grows with every
+ * element would keep its states from ever converging. psi_timer() calls
+ * never overlap (one work item), so one copy serves.
+ */
+static struct {
 	u64 next_ns;			/* when to look again */
 	u32 n;
 	u64 cgid[GRACE_ACTIONS];	/* grace to start or to end */
 	u32 why[GRACE_ACTIONS];
+	bool kill[GRACE_ACTIONS];
+} tick;
+
+/*
+ * The memcg rules with --grace: usage over --warn-usage warns (@soft),
+ * over --kill-usage kills (@hard). @next: when to look again while idle,
+ * the sooner the closer usage is to the warning level (2 ms per permille
+ * of memory.max below it). False if the cgroup is gone.
+ */
+static bool memcg_rule(u64 cgid, bool *soft, bool *hard, u64 *next)
+{
+	u64 usage, max;
+
+	if (!memcg_usage(cgid, &usage, &max))
+		return false;
+	*soft = over(usage, max, warn_usage_permille);
+	*hard = over(usage, max, kill_usage_permille);
+	if (!*soft && max && usage * 1000 / max < warn_usage_permille)
+		*next = 2 * NSEC_PER_MSEC * (warn_usage_permille - usage * 1000 / max);
+	return true;
+}
+
+/*
+ * The system-wide rule with --grace, sampled here in process context
+ * instead of by the headroom timer: the shortage of headroom_sample()
+ * warns (@soft); available memory under --kill-avail kills (@hard).
+ * @next as headroom_sample() spaces its samples.
+ */
+static bool system_rule(u64 now, bool *soft, bool *hard, u64 *next)
+{
+	u64 mem_min, swap_min, room;
+	struct bpf_oom_meminfo mi;
+	struct headroom *h;
+	u32 key = 0;
+	bool stalled;
+
+	h = bpf_map_lookup_elem(&headroom, &key);
+	if (!h)
+		return false;
+	__sync_fetch_and_add(&stats.samples, 1);
+	bpf_oom_get_meminfo(&mi, sizeof(mi));
+	mem_min = mi.total * avail_permille / 1000;
+	swap_min = mi.swap_total * swap_permille / 1000;
+	stalled = now < h->stall_until_ns;
+	*soft = mi.available < mem_min && (mi.swap_free <= swap_min || stalled);
+	*hard = *soft && mi.available < mi.total * kill_avail_permille / 1000;
+	room = (mi.available > mem_min ? mi.available - mem_min : 0) +
+	       (mi.swap_free > swap_min ? mi.swap_free - swap_min : 0);
+	if (!*soft && mi.total)
+		*next = 2 * room * 1000 / mi.total * NSEC_PER_MSEC;
+	return true;
+}
+
+/* What grace_rule() found for one cgroup. */
+struct rule {
+	u64 next_ns;	/* idle: when to look again */
+	bool soft;	/* the rule holds: warn */
+	bool hard;	/* the hard condition holds: kill now */
 };
 
 /*
- * One cgroup, from bpf_for_each_map_elem(): which cannot sleep, so what
- * needs the sleepable kfuncs is only collected here. The usage rule, the
- * hard usage condition, the deadline; and how soon to look again: in a
- * grace every 10 ms or at the deadline, else the sooner the closer usage
- * is to the warning level (2 ms per permille of memory.max below it).
+ * The rule of @cgid (the root: the system-wide one) into @r; 0, or
+ * -ENOENT if the cgroup is gone. A global function: the verifier checks it
+ * once, not in every branch of its caller.
  */
-static long grace_check(struct bpf_map *map, u64 *key, struct grace *g,
-			struct grace_tick *t)
+__noinline int grace_rule(u64 cgid, u64 now, struct rule *r)
 {
-	u64 usage, max, next = GRACE_TICK_NS;
+	bool soft = false, hard = false, ok;
+	u64 next = GRACE_TICK_NS;
+
+	if (!r)
+		return -EINVAL;
+	ok = cgid == OOM_EXT_ROOT_CGID ? system_rule(now, &soft, &hard, &next) :
+					 memcg_rule(cgid, &soft, &hard, &next);
+	r->soft = soft;
+	r->hard = hard;
+	r->next_ns = next;
+	return ok ? 0 : -ENOENT;
+}
+
+/* The rule no longer holds when the grace ends: no kill. */
+__noinline int grace_calm(u64 cgid, u64 now)
+{
+	struct grace *g = bpf_map_lookup_elem(&graces, &cgid);
+
+	if (!g)
+		return -ENOENT;
+	__sync_fetch_and_add(&stats.calmed, 1);
+	report_grace(g, OOM_EXT_PSI_CALMED, 0, g->why, now);
+	grace_end(g, now);
+	return 0;
+}
+
+/*
+ * One cgroup (the root: the system-wide rule), from
+ * bpf_for_each_map_elem(), which cannot sleep: what needs the sleepable
+ * kfuncs is only collected here. Idle: the rule starts a grace. In a
+ * grace: a hard condition, the deadline, or every prekill hook replied
+ * ends it, with the kill if the rule (or the stall rule) still holds.
+ */
+static long grace_check(struct bpf_map *map, u64 *key, struct grace *g, u64 *now)
+{
+	bool root = g->cgid == OOM_EXT_ROOT_CGID, kill = false;
+	struct rule r = {};
+	u64 next;
 	u32 why = 0;
 
-	if (!memcg_usage(g->cgid, &usage, &max))
+	if (grace_rule(g->cgid, *now, &r))
 		return 0;
+	next = r.next_ns;
 	if (g->state == GRACE_IDLE) {
-		if (over(usage, max, warn_usage_permille) && !dry_run &&
-		    t->now >= g->quiet_until_ns)
-			why = OOM_EXT_PSI_WHY_USAGE;
-		else if (max && usage * 1000 / max < warn_usage_permille)
-			next = 2 * NSEC_PER_MSEC * (warn_usage_permille - usage * 1000 / max);
+		if (r.soft && !dry_run && *now >= g->quiet_until_ns)
+			why = root ? OOM_EXT_PSI_WHY_SHORT : OOM_EXT_PSI_WHY_USAGE;
+		if (next < GRACE_TICK_NS)
+			next = GRACE_TICK_NS;
 		if (next > GRACE_IDLE_MAX_NS)
 			next = GRACE_IDLE_MAX_NS;
-	} else if (over(usage, max, kill_usage_permille)) {
-		why = OOM_EXT_PSI_WHY_HARD_USAGE;
-	} else if (t->now >= g->deadline_ns || hooks_replied(g)) {
-		if (over(usage, max, warn_usage_permille) || stall_holds(g, t->now)) {
-			why = t->now >= g->deadline_ns ? OOM_EXT_PSI_WHY_DEADLINE :
+	} else if (r.hard) {
+		why = root ? OOM_EXT_PSI_WHY_HARD_AVAIL : OOM_EXT_PSI_WHY_HARD_USAGE;
+		kill = true;
+	} else if (*now >= g->deadline_ns || hooks_replied(g)) {
+		if (r.soft || stall_holds(g, *now)) {
+			why = *now >= g->deadline_ns ? OOM_EXT_PSI_WHY_DEADLINE :
 							 OOM_EXT_PSI_WHY_HOOKS;
+			kill = true;
 		} else {
-			__sync_fetch_and_add(&stats.calmed, 1);
-			report_grace(g, OOM_EXT_PSI_CALMED, 0, g->why, t->now);
-			grace_end(g, t->now);
+			grace_calm(g->cgid, *now);
 		}
-	} else if (g->deadline_ns - t->now < next) {
-		next = g->deadline_ns - t->now;
+	} else if (g->deadline_ns - *now < next) {
+		next = g->deadline_ns - *now;
 	}
-	if (why && t->n < GRACE_ACTIONS) {
-		t->cgid[t->n] = g->cgid;
-		t->why[t->n] = why;
-		t->n++;
+	if (why) {
+		u32 n = tick.n;
+
+		if (n < GRACE_ACTIONS) {
+			tick.cgid[n] = g->cgid;
+			tick.why[n] = why;
+			tick.kill[n] = kill;
+			tick.n = n + 1;
+		}
 	}
-	if (next < t->next_ns)
-		t->next_ns = next;
+	if (next < tick.next_ns)
+		tick.next_ns = next;
 	return 0;
 }
 
@@ -599,24 +715,29 @@ static long grace_check(struct bpf_map *map, u64 *key, struct grace *g,
 SEC("struct_ops.s/handle_timer")
 void BPF_PROG(psi_timer, struct bpf_psi *bpf_psi)
 {
-	struct grace_tick t = { .now = bpf_ktime_get_ns(), .next_ns = GRACE_IDLE_MAX_NS };
+	u64 now = bpf_ktime_get_ns();
 	struct grace *g;
 	u32 i;
 
-	bpf_for_each_map_elem(&graces, grace_check, &t, 0);
+	tick.n = 0;
+	tick.next_ns = GRACE_IDLE_MAX_NS;
+	bpf_for_each_map_elem(&graces, grace_check, &now, 0);
 	bpf_for(i, 0, GRACE_ACTIONS) {
-		if (i >= t.n)
+		u64 cgid;
+
+		if (i >= tick.n)
 			break;
-		if (t.why[i] == OOM_EXT_PSI_WHY_USAGE)
-			grace_warn(t.cgid[i], t.why[i]);
+		cgid = tick.cgid[i];
+		if (tick.kill[i])
+			grace_kill(cgid, tick.why[i]);
 		else
-			grace_kill(t.cgid[i], t.why[i]);
+			grace_warn(cgid, tick.why[i], now);
 		/* Warned, or a kill to try again: look again soon. */
-		g = bpf_map_lookup_elem(&graces, &t.cgid[i]);
-		if (g && g->state == GRACE_WAIT && t.next_ns > GRACE_TICK_NS)
-			t.next_ns = GRACE_TICK_NS;
+		g = bpf_map_lookup_elem(&graces, &cgid);
+		if (g && g->state == GRACE_WAIT && tick.next_ns > GRACE_TICK_NS)
+			tick.next_ns = GRACE_TICK_NS;
 	}
-	bpf_psi_timer_start(bpf_psi, t.next_ns);
+	bpf_psi_timer_start(bpf_psi, tick.next_ns);
 }
 
 /* Track @cgid's grace; 0 or -errno. */
@@ -651,6 +772,9 @@ static int watch(struct bpf_psi *bpf_psi, u64 cgid, u32 explicit)
 		/* Booted with psi=0: the memory half of the rule still works. */
 		if (err == -EOPNOTSUPP)
 			err = 0;
+		/* --grace: psi_timer() samples the rule, warns, then kills. */
+		if (!err && grace_ns && avail_permille)
+			err = grace_watch(cgid);
 	} else {
 		if (full_window_us)
 			err = bpf_psi_create_trigger(bpf_psi, cgid, PSI_MEM | BPF_PSI_FULL,
@@ -689,7 +813,7 @@ int BPF_PROG(psi_init, struct bpf_psi *bpf_psi)
 
 	if (!oom_ext_psi_btf_anchor())
 		return -EINVAL;
-	if (avail_permille) {
+	if (avail_permille && !grace_ns) {
 		int err = headroom_start();
 
 		if (err)
@@ -874,7 +998,7 @@ void BPF_PROG(psi_event, struct bpf_psi *bpf_psi, struct bpf_psi_trigger *trigge
 		bpf_put_mem_cgroup(memcg);
 		if (now < g->quiet_until_ns)
 			return;
-		grace_warn(cgid, OOM_EXT_PSI_WHY_STALL);
+		grace_warn(cgid, OOM_EXT_PSI_WHY_STALL, now);
 		g->last_stall_ns = now;
 		bpf_psi_timer_start(bpf_psi, GRACE_TICK_NS);
 		return;

@@ -41,6 +41,8 @@ enum oom_ext_psi_why {
 	OOM_EXT_PSI_WHY_HARD_USAGE,	/* usage reached --kill-usage of memory.max */
 	OOM_EXT_PSI_WHY_HARD_STALL,	/* the full stall passed --kill-full */
 	OOM_EXT_PSI_WHY_HOOKS,		/* every prekill hook replied, the rule held */
+	OOM_EXT_PSI_WHY_SHORT,		/* the system-wide rule held */
+	OOM_EXT_PSI_WHY_HARD_AVAIL,	/* available memory under --kill-avail */
 };
 
 struct oom_ext_psi_event {
@@ -63,7 +65,8 @@ struct oom_ext_psi_event {
 	__u64 available;
 	__u64 swap_total;
 	__u64 swap_free;
-	__u64 seen_ns;		/* bpf_ktime_get_ns() of that sample */
+	__u64 seen_ns;		/* bpf_ktime_get_ns() of that sample; --grace:
+				 * when the rule was seen to hold */
 	/* WARNED, CALMED, GRACE_KILL (--grace) */
 	__u64 deadline_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 group_cgid;	/* the kill takes this cgroup whole (memory.oom.group) */

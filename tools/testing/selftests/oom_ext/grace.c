@@ -99,7 +99,7 @@ static int ignore_term(const void *arg)
 }
 
 /* A checkpointing job: on SIGTERM, write the file @arg and exit. */
-static int checkpoint(const void *arg)
+static int checkpoint_job(const void *arg)
 {
 	int fd;
 
@@ -189,7 +189,7 @@ static long killed_late_ms(struct grace *t, char *line, size_t len)
 static enum oom_test_status run_checkpoint(void *ctx)
 {
 	struct grace *t = ctx;
-	struct ot_hog job = { .mib = 40, .before = catch_term, .after = checkpoint,
+	struct ot_hog job = { .mib = 40, .before = catch_term, .after = checkpoint_job,
 			      .arg = t->job_file };
 	enum oom_test_status st;
 	char line[1024];
@@ -670,3 +670,103 @@ static struct oom_test exec_test = {
 };
 
 REGISTER_OOM_TEST(&exec_test)
+
+/* MemAvailable and MemTotal in MiB; false if unreadable. */
+static bool meminfo_mib(long *avail, long *total)
+{
+	char line[128];
+	long kb;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	*avail = *total = -1;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
+			*total = kb / 1024;
+		else if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			*avail = kb / 1024;
+	}
+	if (f)
+		fclose(f);
+	return *avail > 0 && *total > 0;
+}
+
+/*
+ * The system-wide rule with --grace 2s --avail 60 (--kill-avail 30 by
+ * default): a job that brings available memory to about half of RAM is
+ * the one warned, the largest process of the machine. With @checkpoint
+ * it saves and exits, and nothing is killed; otherwise it is killed at
+ * the deadline, no later than 100 ms after it.
+ */
+static enum oom_test_status system_grace(struct grace *t, bool checkpoint)
+{
+	struct ot_hog job = { .before = checkpoint ? catch_term : ignore_term,
+			      .after = checkpoint ? checkpoint_job : NULL,
+			      .arg = t->job_file };
+	const char *const args[] = { "-i", "0", "-c", CG_MNT, "--grace", "2s", "--avail", "60",
+				     "--prekill-hooks", "none", NULL };
+	enum oom_test_status st;
+	char line[1024];
+	long avail, total, late;
+	int sig, pid;
+
+	OT_ASSERT(meminfo_mib(&avail, &total), "cannot read /proc/meminfo");
+	job.mib = avail - total / 2;
+	OT_ASSERT(job.mib > 64, "only %ld MiB available of %ld MiB", avail, total);
+	OT_ASSERT(!ot_cg_write(t->cg, "memory.max", "max"), "memory.max");
+	st = ot_loader_start(&t->loader, "oom_psi_proactive", args, 0);
+	if (!st)
+		st = ot_loader_attached(&t->loader);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_child_spawn_hog(&t->job, t->cg, &job), "the job did not start");
+	pid = warned_pid(t);
+	OT_ASSERT(pid == t->job.pid, "warned pid %d, the job is %d", pid, t->job.pid);
+	sig = ot_child_wait_death(&t->job, OT_TIMEOUT_MS);
+	if (checkpoint) {
+		OT_ASSERT(sig == 0 && !WEXITSTATUS(t->job.status),
+			  "the job ended with %d, status %#x", sig, t->job.status);
+		OT_ASSERT(!access(t->job_file, F_OK), "no checkpoint");
+		OT_ASSERT(ot_proc_read_until(t->loader.out, "no longer holds", line, sizeof(line),
+					     OT_TIMEOUT_MS), "no calm reported");
+		ot_info("%s", line);
+		OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 0, "oom_kill");
+		return OOM_TEST_PASS;
+	}
+	OT_ASSERT(sig == SIGKILL, "the job ended with %d", sig);
+	late = killed_late_ms(t, line, sizeof(line));
+	OT_ASSERT(late >= 0 && late <= 100, "the kill came %ld ms after the deadline", late);
+	OT_ASSERT(ot_cg_read_key(t->cg, "memory.events", "oom_kill") == 1, "oom_kill");
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_system_checkpoint(void *ctx)
+{
+	return system_grace(ctx, true);
+}
+
+static struct oom_test system_checkpoint_test = {
+	.name = "grace_system_checkpoint",
+	.description =
+		"--grace on the whole machine (-c /sys/fs/cgroup --avail 60): the job that makes available memory short is warned, checkpoints and exits; nothing is killed",
+	.setup = setup_grace,
+	.run = run_system_checkpoint,
+	.cleanup = cleanup_grace,
+};
+
+REGISTER_OOM_TEST(&system_checkpoint_test)
+
+static enum oom_test_status run_system_deadline(void *ctx)
+{
+	return system_grace(ctx, false);
+}
+
+static struct oom_test system_deadline_test = {
+	.name = "grace_system_kills_at_deadline",
+	.description =
+		"--grace on the whole machine: a job that ignores the warning is killed within 100 ms after the deadline",
+	.setup = setup_grace,
+	.run = run_system_deadline,
+	.cleanup = cleanup_grace,
+};
+
+REGISTER_OOM_TEST(&system_deadline_test)
