@@ -212,7 +212,9 @@ static bool bpf_oom_call(struct bpf_oom *bo, struct bpf_oom_ops *ops,
 			atomic64_inc(&bo->false_claims);
 		return false;
 	}
-	atomic64_inc(&bo->handled);
+	/* A dry run (bpf_oom_choose()) handles nothing. */
+	if (!bpf_oom_dry_run(oc))
+		atomic64_inc(&bo->handled);
 	return true;
 }
 
@@ -356,14 +358,16 @@ static void bpf_oom_record(struct oom_control *oc, struct task_struct *task)
  * bpf_oom_kill_process(), also used by bpf_oom_kill_recorded(): the
  * refusals, then the kill, or in a dry run the record.
  */
-static int bpf_oom_kill_task(struct oom_control *oc, struct task_struct *task,
-			     const char *message)
+/*
+ * What bpf_oom_kill_process() refuses to kill in @oc's domain, as
+ * oom_badness() would never choose it; 0 if it may be killed.
+ * bpf_oom_signal_choice() warns by the same rules.
+ */
+static int bpf_oom_refuse(struct oom_control *oc, struct task_struct *task)
 {
-	struct bpf_oom *bo = oc->bpf_oom;
 	struct task_struct *p;
 	bool in_domain;
 	int err = 0;
-	u64 start;
 
 	if (is_global_init(task) || (task->flags & PF_KTHREAD))
 		return -EPERM;
@@ -391,6 +395,17 @@ static int bpf_oom_kill_task(struct oom_control *oc, struct task_struct *task,
 	else if (in_vfork(p))
 		err = -EBUSY;
 	task_unlock(p);
+	return err;
+}
+
+static int bpf_oom_kill_task(struct oom_control *oc, struct task_struct *task,
+			     const char *message)
+{
+	struct bpf_oom *bo = oc->bpf_oom;
+	int err;
+	u64 start;
+
+	err = bpf_oom_refuse(oc, task);
 	if (err)
 		return err;
 
@@ -871,17 +886,50 @@ struct bpf_oom_signal {
 	int nr;
 };
 
-/* The processes that oom_kill_memcg_member() would kill, once each. */
+/*
+ * The processes that oom_kill_memcg_member() would kill, once each (the
+ * group leader stands for its threads).
+ */
 static int bpf_oom_signal_member(struct task_struct *task, void *arg)
 {
 	struct bpf_oom_signal *s = arg;
 
 	if (task->signal->oom_score_adj == OOM_SCORE_ADJ_MIN ||
-	    is_global_init(task) || !thread_group_leader(task))
+	    is_global_init(task) || (task->flags & PF_KTHREAD) ||
+	    !thread_group_leader(task))
 		return 0;
 	if (!do_send_sig_info(s->sig, SEND_SIG_PRIV, task, PIDTYPE_TGID))
 		s->nr++;
 	return 0;
+}
+
+/*
+ * The memcg of exactly the cgroup @id, online, with a reference, if it is
+ * in @domain (NULL: anywhere) and not the root; NULL otherwise. Unlike
+ * mem_cgroup_get_from_id(), never an ancestor's: a cgroup that has lost
+ * its own memcg has no group to kill.
+ */
+static struct mem_cgroup *bpf_oom_group_get(u64 id, struct mem_cgroup *domain)
+{
+	struct cgroup_subsys_state *css;
+	struct mem_cgroup *memcg = NULL;
+	struct cgroup *cgrp;
+
+	cgrp = cgroup_get_from_id(id);
+	if (IS_ERR(cgrp))
+		return NULL;
+	rcu_read_lock();
+	css = rcu_dereference(cgrp->subsys[memory_cgrp_id]);
+	if (css && css_tryget_online(css))
+		memcg = mem_cgroup_from_css(css);
+	rcu_read_unlock();
+	cgroup_put(cgrp);
+	if (memcg && (mem_cgroup_is_root(memcg) ||
+		      (domain && !mem_cgroup_is_descendant(memcg, domain)))) {
+		css_put(&memcg->css);
+		memcg = NULL;
+	}
+	return memcg;
 }
 
 /*
@@ -1080,7 +1128,8 @@ __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
  *
  * Context: process context, may sleep; takes oom_lock.
  * Return: the number of processes recorded (@choice->nr), 0 if nothing
- * could be killed, or the errors of bpf_out_of_memory(): -EAGAIN while an
+ * could be killed (@choice is then left as it was), or the errors of
+ * bpf_out_of_memory(): -EAGAIN while an
  * earlier victim in the domain is still exiting, -EBUSY, -EINTR, -EINVAL
  * (also for a @choice__szk smaller than this kernel's struct).
  */
@@ -1099,10 +1148,11 @@ __bpf_kfunc int bpf_oom_choose(struct mem_cgroup *memcg__nullable,
 
 	if (choice__szk < sizeof(c))
 		return -EINVAL;
-	memset(choice, 0, choice__szk);
 	ret = bpf_oom_declare(&oc, flags);
 	if (ret <= 0)
 		return ret;
+	/* Only now: a failed call leaves the caller's choice as it was. */
+	memset(choice, 0, choice__szk);
 	memcpy(choice, &c, sizeof(c));
 	return c.nr;
 }
@@ -1151,36 +1201,49 @@ __bpf_kfunc int bpf_oom_kill_choice(struct mem_cgroup *memcg__nullable,
 
 /**
  * bpf_oom_signal_choice - warn what bpf_oom_choose() chose
+ * @memcg__nullable: the memcg of the OOM, as given to bpf_oom_choose()
  * @choice: the choice bpf_oom_choose() filled
  * @choice__szk: sizeof(*@choice)
  * @sig: the signal, such as SIGTERM
  *
- * Sends @sig to exactly the processes that bpf_oom_kill_choice(@choice)
- * would kill now: the recorded processes that still exist (same pid and
- * start time), and when @choice has a group, every process of that memcg
- * and its descendants except the ones that oom_score_adj -1000 protects,
- * as the group kill spares them. Each process gets the signal once. For a
- * policy to warn a workload before a grace period ends in the kill: a
- * PostgreSQL backend cancels its query on SIGINT, a batch job writes a
- * checkpoint on SIGTERM. The signal comes from the kernel (SI_KERNEL),
- * so no permission check applies, as for the OOM killer's SIGKILL.
+ * Sends @sig to what bpf_oom_kill_choice() would kill now: each recorded
+ * process that still exists (same pid and start time) and that
+ * bpf_oom_kill_process() would not refuse in @memcg__nullable's domain;
+ * and when @choice has a group, the processes of that memcg and its
+ * descendants that the group kill takes (not the ones that oom_score_adj
+ * -1000 protects). The group must still have a memcg of its own, inside
+ * the domain, and not be the root. Each process gets the signal once.
+ * For a policy to warn a workload before a grace period ends in the kill:
+ * a PostgreSQL backend cancels its query on SIGINT, a batch job writes a
+ * checkpoint on SIGTERM. The signal comes from the kernel (SEND_SIG_PRIV),
+ * like the OOM killer's SIGKILL, so no permission check applies: this
+ * kfunc is for the programs that may declare an OOM, which kills anyway.
  *
- * Context: process context; does not sleep.
+ * Context: process context; may sleep (the group walk reschedules).
  * Return: the number of processes signalled, or -EINVAL for a bad @sig
  * or a @choice__szk smaller than this kernel's struct.
  */
-__bpf_kfunc int bpf_oom_signal_choice(const struct bpf_oom_choice *choice,
+__bpf_kfunc int bpf_oom_signal_choice(struct mem_cgroup *memcg__nullable,
+				      const struct bpf_oom_choice *choice,
 				      u32 choice__szk, int sig)
 {
+	struct oom_control oc = {
+		.memcg = memcg__nullable,
+		.gfp_mask = GFP_KERNEL,
+		.bpf_declared = true,
+	};
 	struct bpf_oom_signal s = { .sig = sig };
 	struct mem_cgroup *group = NULL, *memcg;
 	struct task_struct *task;
+	bool in_group;
 	u32 i;
 
 	if (choice__szk < sizeof(*choice) || sig <= 0 || !valid_signal(sig))
 		return -EINVAL;
+	if (oc.memcg && mem_cgroup_is_root(oc.memcg))
+		oc.memcg = NULL;
 	if (choice->group_cgid)
-		group = mem_cgroup_get_from_id(choice->group_cgid);
+		group = bpf_oom_group_get(choice->group_cgid, oc.memcg);
 	for (i = 0; i < min_t(u32, choice->nr, BPF_OOM_CHOICE_MAX); i++) {
 		task = bpf_oom_find_recorded(choice->pid[i], choice->start_ns[i]);
 		if (!task)
@@ -1188,9 +1251,10 @@ __bpf_kfunc int bpf_oom_signal_choice(const struct bpf_oom_choice *choice,
 		/* The group's processes get theirs below. */
 		rcu_read_lock();
 		memcg = mem_cgroup_from_task(task);
-		if (!group || !mem_cgroup_is_descendant(memcg, group))
-			bpf_oom_signal_member(task, &s);
+		in_group = group && mem_cgroup_is_descendant(memcg, group);
 		rcu_read_unlock();
+		if (!in_group && !bpf_oom_refuse(&oc, task))
+			bpf_oom_signal_member(task, &s);
 		put_task_struct(task);
 	}
 	if (group) {
@@ -1252,7 +1316,7 @@ BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_out_of_memory_async)
 BTF_ID_FLAGS(func, bpf_oom_choose, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_oom_kill_choice, KF_SLEEPABLE)
-BTF_ID_FLAGS(func, bpf_oom_signal_choice)
+BTF_ID_FLAGS(func, bpf_oom_signal_choice, KF_SLEEPABLE)
 BTF_KFUNCS_END(bpf_oom_declare_kfuncs)
 
 /*

@@ -79,6 +79,11 @@ for _ in $(seq "$RUNS"); do
 done
 kill -INT $lpid
 wait $lpid || true
+grep -q '"event":"warned"' $out/loader.json || {
+	log "the loader warned nothing:"
+	head -c 2000 $out/loader.json $out/loader.err >&2
+	exit 1
+}
 
 warn=$(grep '"event":"warned"' $out/loader.json | sed -n 's/.*"after_rule_ms":\([0-9.]*\).*/\1/p' | stats)
 late=$(grep '"event":"grace_kill"' $out/loader.json | sed -n 's/.*"late_ms":\([0-9.]*\).*/\1/p' | stats)

@@ -73,6 +73,8 @@
  * frees the cgroup's triggers, which the events work reaps every time.
  */
 #define BPF_PSI_MAX_EVENTS		1024
+/* bpf_psi_timer_start(): longer delays are cut to this (and cannot wrap). */
+#define BPF_PSI_TIMER_MAX_NS		(3600ULL * NSEC_PER_SEC)
 
 /* A cgroup creation or removal, queued for an attachment's handlers. */
 struct bpf_psi_cgroup_event {
@@ -298,7 +300,8 @@ static void bpf_psi_timer_workfn(struct work_struct *work)
 
 	/* Pairs with smp_store_release() in reg(). */
 	if (!smp_load_acquire(&bp->started)) {
-		mod_delayed_work(bpf_psi_wq, &bp->timer_work, 1);
+		/* Not mod_: a later bpf_psi_timer_start() from init() stands. */
+		queue_delayed_work(bpf_psi_wq, &bp->timer_work, 1);
 		return;
 	}
 	bp->ops->handle_timer(bp);
@@ -311,7 +314,8 @@ static void bpf_psi_teardown(struct bpf_psi *bp)
 	LIST_HEAD(dead);
 
 	mutex_lock(&bp->lock);
-	bp->dying = true;
+	/* Read locklessly by bpf_psi_timer_start(). */
+	WRITE_ONCE(bp->dying, true);
 	list_splice_init(&bp->triggers, &dead);
 	mutex_unlock(&bp->lock);
 
@@ -566,7 +570,7 @@ out_free:
 /**
  * bpf_psi_timer_start - run the attachment's handle_timer() after a delay
  * @bpf_psi: the attachment, as passed to its handlers
- * @delay_ns: from now, rounded up to whole jiffies
+ * @delay_ns: from now, rounded up to whole jiffies; at most an hour
  *
  * One timer per attachment: a later call moves it, sooner or later.
  * handle_timer() runs from the workqueue that runs the other handlers, in
@@ -588,6 +592,7 @@ __bpf_kfunc int bpf_psi_timer_start(struct bpf_psi *bpf_psi, u64 delay_ns)
 	if (READ_ONCE(bpf_psi->dying))
 		return -ENODEV;
 	/* Disabled by the teardown: then this queues nothing. */
+	delay_ns = min_t(u64, delay_ns, BPF_PSI_TIMER_MAX_NS);
 	mod_delayed_work(bpf_psi_wq, &bpf_psi->timer_work,
 			 nsecs_to_jiffies(delay_ns + TICK_NSEC - 1));
 	return 0;
@@ -603,7 +608,7 @@ BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_out_of_memory_async)
 BTF_ID_FLAGS(func, bpf_oom_choose, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, bpf_oom_kill_choice, KF_SLEEPABLE)
-BTF_ID_FLAGS(func, bpf_oom_signal_choice)
+BTF_ID_FLAGS(func, bpf_oom_signal_choice, KF_SLEEPABLE)
 #endif
 BTF_KFUNCS_END(bpf_psi_kfuncs)
 

@@ -791,6 +791,11 @@ int main(int argc, char **argv)
 				    ro->kill_avail_permille / 10, ro->avail_permille / 10);
 			return OOM_EXT_EXIT_USAGE;
 		}
+		if (ro->kill_full_window_us && ro->kill_full_us == ro->full_threshold_us &&
+		    ro->kill_full_window_us == ro->full_window_us) {
+			oom_ext_err("--kill-full must differ from --full (the hard trigger would be the same)");
+			return OOM_EXT_EXIT_USAGE;
+		}
 		if (ro->warn_usage_permille >= ro->kill_usage_permille) {
 			oom_ext_err("--warn-usage must be below --kill-usage (%u%% >= %u%%)",
 				    ro->warn_usage_permille / 10, ro->kill_usage_permille / 10);

@@ -349,9 +349,16 @@ int BPF_PROG(count_victim, struct task_struct *task, uid_t uid)
  * context, so it may call the sleepable kfuncs itself. A stopped or
  * starved loader delays nothing.
  */
+/*
+ * psi_event() and psi_timer() may run at once (work items of the same
+ * workqueue): whoever moves a grace out of IDLE or WAIT first, with a
+ * compare-and-swap, does the work of that step; the other backs off.
+ */
 enum grace_state {
 	GRACE_IDLE,
+	GRACE_CHOOSING,	/* grace_warn() is choosing and warning */
 	GRACE_WAIT,	/* warned: waiting for the deadline */
+	GRACE_ENDING,	/* grace_kill() or grace_calm() is ending it */
 };
 
 struct grace {
@@ -481,19 +488,21 @@ __noinline int grace_warn(u64 cgid, u32 why, u64 seen_ns)
 	u64 now;
 	int ret;
 
-	if (!g || g->state != GRACE_IDLE)
+	if (!g || __sync_val_compare_and_swap(&g->state, GRACE_IDLE, GRACE_CHOOSING) != GRACE_IDLE)
 		return 0;
 	memcg = oom_ext_memcg_get(cgid);
-	if (!memcg)
+	if (!memcg) {
+		g->state = GRACE_IDLE;
 		return 0;
+	}
 	g->why = why;
 	g->seen_ns = seen_ns;
 	g->last_stall_ns = 0;
 	ret = bpf_oom_choose(memcg, &g->choice, sizeof(g->choice),
 			     BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
-	bpf_put_mem_cgroup(memcg);
 	now = bpf_ktime_get_ns();
 	if (ret <= 0) {
+		bpf_put_mem_cgroup(memcg);
 		/* Nothing to kill, or a victim still exiting: say so, wait. */
 		report_grace(g, OOM_EXT_PSI_WARNED, ret ?: -ESRCH, why, now);
 		grace_end(g, now);
@@ -502,12 +511,15 @@ __noinline int grace_warn(u64 cgid, u32 why, u64 seen_ns)
 	g->deadline_ns = now + grace_ns;
 	g->kill_id = now;
 	/* The kernel signals what bpf_oom_kill_choice() would kill, no more. */
-	ret = warn_signal ? bpf_oom_signal_choice(&g->choice, sizeof(g->choice), warn_signal) : 0;
+	ret = warn_signal ? bpf_oom_signal_choice(memcg, &g->choice, sizeof(g->choice),
+						  warn_signal) : 0;
+	bpf_put_mem_cgroup(memcg);
 	g->signalled = ret > 0 ? ret : 0;
-	g->state = GRACE_WAIT;
 	__sync_fetch_and_add(&stats.warned, 1);
 	/* Signalled by now: the record's time closes the warning's latency. */
 	report_grace(g, OOM_EXT_PSI_WARNED, 0, why, bpf_ktime_get_ns());
+	/* Last, and ordered: whoever sees WAIT sees the deadline. */
+	__sync_val_compare_and_swap(&g->state, GRACE_CHOOSING, GRACE_WAIT);
 	return 0;
 }
 
@@ -519,17 +531,21 @@ __noinline int grace_kill(u64 cgid, u32 why)
 	u64 now = bpf_ktime_get_ns();
 	int ret;
 
-	if (!g || g->state != GRACE_WAIT)
+	if (!g || __sync_val_compare_and_swap(&g->state, GRACE_WAIT, GRACE_ENDING) != GRACE_WAIT)
 		return 0;
 	memcg = oom_ext_memcg_get(cgid);
-	if (!memcg)
+	if (!memcg) {
+		g->state = GRACE_WAIT;
 		return 0;
+	}
 	ret = bpf_oom_kill_choice(memcg, &g->choice, sizeof(g->choice),
 				  BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
 	bpf_put_mem_cgroup(memcg);
 	/* An earlier victim is still exiting: the next tick tries again. */
-	if (ret == -EAGAIN)
+	if (ret == -EAGAIN) {
+		g->state = GRACE_WAIT;
 		return 0;
+	}
 	if (ret > 0)
 		__sync_fetch_and_add(&stats.grace_kills, 1);
 	report_grace(g, OOM_EXT_PSI_GRACE_KILL, ret, why, now);
@@ -650,7 +666,7 @@ __noinline int grace_calm(u64 cgid, u64 now)
 {
 	struct grace *g = bpf_map_lookup_elem(&graces, &cgid);
 
-	if (!g)
+	if (!g || __sync_val_compare_and_swap(&g->state, GRACE_WAIT, GRACE_ENDING) != GRACE_WAIT)
 		return -ENOENT;
 	__sync_fetch_and_add(&stats.calmed, 1);
 	report_grace(g, OOM_EXT_PSI_CALMED, 0, g->why, now);
@@ -669,13 +685,20 @@ static long grace_check(struct bpf_map *map, u64 *key, struct grace *g, u64 *now
 {
 	bool root = g->cgid == OOM_EXT_ROOT_CGID, kill = false;
 	struct rule r = {};
+	u32 why = 0, state;
 	u64 next;
-	u32 why = 0;
 
 	if (grace_rule(g->cgid, *now, &r))
 		return 0;
 	next = r.next_ns;
-	if (g->state == GRACE_IDLE) {
+	/* An ordered read: a WAIT seen here comes with its deadline. */
+	state = __sync_fetch_and_add(&g->state, 0);
+	/* In a grace: every tick, for the hard conditions. */
+	if (state != GRACE_IDLE)
+		next = GRACE_TICK_NS;
+	if (state != GRACE_IDLE && state != GRACE_WAIT) {
+		/* Another handler is at it: look again soon. */
+	} else if (state == GRACE_IDLE) {
 		if (r.soft && !dry_run && *now >= g->quiet_until_ns)
 			why = root ? OOM_EXT_PSI_WHY_SHORT : OOM_EXT_PSI_WHY_USAGE;
 		if (next < GRACE_TICK_NS)

@@ -42,7 +42,8 @@ extern int bpf_oom_choose(struct mem_cgroup *memcg__nullable, struct bpf_oom_cho
 extern int bpf_oom_kill_choice(struct mem_cgroup *memcg__nullable,
 			       const struct bpf_oom_choice *choice, u32 choice__szk,
 			       u64 flags) __ksym __weak;
-extern int bpf_oom_signal_choice(const struct bpf_oom_choice *choice, u32 choice__szk,
+extern int bpf_oom_signal_choice(struct mem_cgroup *memcg__nullable,
+				 const struct bpf_oom_choice *choice, u32 choice__szk,
 				 int sig) __ksym __weak;
 
 /* fs/bpf_fs_kfuncs.c: user.* xattrs of a cgroup; needs CONFIG_BPF_LSM */
