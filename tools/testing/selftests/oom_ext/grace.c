@@ -78,6 +78,17 @@ static void cleanup_grace(void *ctx)
 	free(t);
 }
 
+/* A test of this file: the memcg of setup_grace(), then @run. */
+#define GRACE_TEST(_var, _name, _desc, _run)				\
+	static struct oom_test _var = {					\
+		.name = _name,						\
+		.description = _desc,					\
+		.setup = setup_grace,					\
+		.run = _run,						\
+		.cleanup = cleanup_grace,				\
+	};								\
+	REGISTER_OOM_TEST(&_var)
+
 /* What a job does on SIGTERM: set by its before() hook, read by after(). */
 static volatile sig_atomic_t got_term;
 
@@ -214,16 +225,9 @@ static enum oom_test_status run_checkpoint(void *ctx)
 	return OOM_TEST_PASS;
 }
 
-static struct oom_test checkpoint_test = {
-	.name = "grace_checkpoint_no_kill",
-	.description =
-		"--grace 3s: a job over --warn-usage gets SIGTERM, writes its checkpoint and exits; nothing is killed, no OOM",
-	.setup = setup_grace,
-	.run = run_checkpoint,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&checkpoint_test)
+GRACE_TEST(checkpoint_test, "grace_checkpoint_no_kill",
+	   "--grace 3s: a job over --warn-usage gets SIGTERM, writes its checkpoint and exits; nothing is killed, no OOM",
+	   run_checkpoint)
 
 /*
  * A job that ignores the warning, with a smaller bystander in the same
@@ -273,32 +277,18 @@ static enum oom_test_status run_deadline(void *ctx)
 	return deadline_kill(ctx, false);
 }
 
-static struct oom_test deadline_test = {
-	.name = "grace_kills_warned_at_deadline",
-	.description =
-		"--grace 2s: a job that ignores SIGTERM is killed within 100 ms after the deadline; the warned pid is the killed one, and a smaller bystander is neither warned nor killed",
-	.setup = setup_grace,
-	.run = run_deadline,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&deadline_test)
+GRACE_TEST(deadline_test, "grace_kills_warned_at_deadline",
+	   "--grace 2s: a job that ignores SIGTERM is killed within 100 ms after the deadline; the warned pid is the killed one, and a smaller bystander is neither warned nor killed",
+	   run_deadline)
 
 static enum oom_test_status run_stopped(void *ctx)
 {
 	return deadline_kill(ctx, true);
 }
 
-static struct oom_test stopped_test = {
-	.name = "grace_deadline_loader_stopped",
-	.description =
-		"--grace 2s with the loader SIGSTOPped after the warning: the kernel still kills at the deadline (within 100 ms)",
-	.setup = setup_grace,
-	.run = run_stopped,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&stopped_test)
+GRACE_TEST(stopped_test, "grace_deadline_loader_stopped",
+	   "--grace 2s with the loader SIGSTOPped after the warning: the kernel still kills at the deadline (within 100 ms)",
+	   run_stopped)
 
 /*
  * A job that keeps growing after the warning reaches --kill-usage long
@@ -332,16 +322,9 @@ static enum oom_test_status run_hard(void *ctx)
 	return OOM_TEST_PASS;
 }
 
-static struct oom_test hard_test = {
-	.name = "grace_hard_usage_kills_early",
-	.description =
-		"--grace 60s: a job that keeps growing after its warning is killed at --kill-usage, before the deadline and before memory.max",
-	.setup = setup_grace,
-	.run = run_hard,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&hard_test)
+GRACE_TEST(hard_test, "grace_hard_usage_kills_early",
+	   "--grace 60s: a job that keeps growing after its warning is killed at --kill-usage, before the deadline and before memory.max",
+	   run_hard)
 
 /*
  * memory.oom.group=1: the kill takes the whole memcg, so every process in
@@ -410,16 +393,9 @@ out:
 	return st;
 }
 
-static struct oom_test group_test = {
-	.name = "grace_group_warns_every_member",
-	.description =
-		"--grace 2s with memory.oom.group=1: every process the group kill takes is warned and killed at the deadline; one with oom_score_adj -1000 is neither",
-	.setup = setup_grace,
-	.run = run_group,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&group_test)
+GRACE_TEST(group_test, "grace_group_warns_every_member",
+	   "--grace 2s with memory.oom.group=1: every process the group kill takes is warned and killed at the deadline; one with oom_score_adj -1000 is neither",
+	   run_group)
 
 /*
  * A prekill hook as systemd-oomd calls them: a varlink server on a Unix
@@ -576,32 +552,18 @@ static enum oom_test_status run_prekill_reply(void *ctx)
 	return prekill(ctx, 300);
 }
 
-static struct oom_test prekill_reply_test = {
-	.name = "grace_prekill_hook_reply",
-	.description =
-		"--grace 10s: a systemd-oomd prekill hook gets io.systemd.oom.Prekill.Notify with the cgroup and replies after 300 ms; the kill follows the reply, and a dead socket in the directory is skipped",
-	.setup = setup_grace,
-	.run = run_prekill_reply,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&prekill_reply_test)
+GRACE_TEST(prekill_reply_test, "grace_prekill_hook_reply",
+	   "--grace 10s: a systemd-oomd prekill hook gets io.systemd.oom.Prekill.Notify with the cgroup and replies after 300 ms; the kill follows the reply, and a dead socket in the directory is skipped",
+	   run_prekill_reply)
 
 static enum oom_test_status run_prekill_silent(void *ctx)
 {
 	return prekill(ctx, -1);
 }
 
-static struct oom_test prekill_silent_test = {
-	.name = "grace_prekill_hook_silent",
-	.description =
-		"--grace 2s: a prekill hook that never replies does not delay the kill past the deadline",
-	.setup = setup_grace,
-	.run = run_prekill_silent,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&prekill_silent_test)
+GRACE_TEST(prekill_silent_test, "grace_prekill_hook_silent",
+	   "--grace 2s: a prekill hook that never replies does not delay the kill past the deadline",
+	   run_prekill_silent)
 
 /* --exec-before gets the victim and the grace in its environment. */
 static enum oom_test_status run_exec(void *ctx)
@@ -658,16 +620,9 @@ static enum oom_test_status run_exec(void *ctx)
 	return OOM_TEST_PASS;
 }
 
-static struct oom_test exec_test = {
-	.name = "grace_exec_before_env",
-	.description =
-		"--exec-before gets OOM_EXT_PID (the warned job), _NAME, _CMDLINE, _UID, _CGROUP, _REASON, _DEADLINE_USEC and _KILL_ID, and is not waited for",
-	.setup = setup_grace,
-	.run = run_exec,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&exec_test)
+GRACE_TEST(exec_test, "grace_exec_before_env",
+	   "--exec-before gets OOM_EXT_PID (the warned job), _NAME, _CMDLINE, _UID, _CGROUP, _REASON, _DEADLINE_USEC and _KILL_ID, and is not waited for",
+	   run_exec)
 
 /* MemAvailable and MemTotal in MiB; false if unreadable. */
 static bool meminfo_mib(long *avail, long *total)
@@ -746,29 +701,15 @@ static enum oom_test_status run_system_checkpoint(void *ctx)
 	return system_grace(ctx, true);
 }
 
-static struct oom_test system_checkpoint_test = {
-	.name = "grace_system_checkpoint",
-	.description =
-		"--grace 4s on the whole machine (-c /sys/fs/cgroup --avail 60): the job that makes available memory short is warned, checkpoints and exits; nothing is killed",
-	.setup = setup_grace,
-	.run = run_system_checkpoint,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&system_checkpoint_test)
+GRACE_TEST(system_checkpoint_test, "grace_system_checkpoint",
+	   "--grace 4s on the whole machine (-c /sys/fs/cgroup --avail 60): the job that makes available memory short is warned, checkpoints and exits; nothing is killed",
+	   run_system_checkpoint)
 
 static enum oom_test_status run_system_deadline(void *ctx)
 {
 	return system_grace(ctx, false);
 }
 
-static struct oom_test system_deadline_test = {
-	.name = "grace_system_kills_at_deadline",
-	.description =
-		"--grace on the whole machine: a job that ignores the warning is killed within 100 ms after the deadline",
-	.setup = setup_grace,
-	.run = run_system_deadline,
-	.cleanup = cleanup_grace,
-};
-
-REGISTER_OOM_TEST(&system_deadline_test)
+GRACE_TEST(system_deadline_test, "grace_system_kills_at_deadline",
+	   "--grace on the whole machine: a job that ignores the warning is killed within 100 ms after the deadline",
+	   run_system_deadline)
