@@ -21,6 +21,8 @@ pkgs=(
 	postgresql-15
 	# systemd-analyze, for `make -C tools/oom_ext check-install`
 	systemd
+	# the parser the --metrics test reads the file with
+	python3-prometheus-client
 	# virtme-ng's own dependencies (its .deb comes from ../shared/debs or
 	# Debian unstable)
 	python3-argcomplete python3-requests python3-setuptools

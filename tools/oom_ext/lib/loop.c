@@ -62,10 +62,12 @@ static int sample(void *ctx, void *data, size_t size)
 	return loop->on_event(loop, data, size);
 }
 
+/* The counters: printed, and written to --metrics. */
 static void print_counters(const struct oom_ext_loop *loop)
 {
 	if (loop->counters)
 		oom_ext_print(loop->counters, loop->counters_rec);
+	oom_ext_metrics_write(loop);
 }
 
 struct gone {
@@ -184,6 +186,7 @@ int oom_ext_run(struct oom_ext_loop *loop, const struct oom_ext_opts *opts)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (loop->attached)
 		oom_ext_print(loop->attached, loop->attached_rec);
+	oom_ext_metrics_write(loop);
 
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (loop->events)

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <oom_ext/oom_ext.h>
 #include "lib.h"
@@ -35,6 +39,17 @@ static const struct oom_ext_option common_options[] = {
 		  "killed, by the kernel or by its own policy)" },
 	{ .name = "json", .kind = OOM_EXT_OPT_FLAG, .dest = &common.json,
 	  .help = "print JSON, one object per line (see README)" },
+	{ .name = "exec-after", .arg = "CMD", .kind = OOM_EXT_OPT_COMMAND,
+	  .dest = &common.exec_after,
+	  .help = "run CMD after each kill, with OOM_EXT_PID and the rest\n"
+		  "in its environment (see README)" },
+	{ .name = "metrics", .arg = "FILE", .kind = OOM_EXT_OPT_OUTFILE,
+	  .dest = &common.metrics,
+	  .help = "write Prometheus metrics to FILE every -i seconds and\n"
+		  "after each kill (node_exporter's textfile collector)" },
+	{ .name = "no-oomd-xattrs", .kind = OOM_EXT_OPT_FLAG, .dest = &common.no_oomd_xattrs,
+	  .help = "do not count kills in the cgroup's user.oomd_ooms and\n"
+		  "user.oomd_kill, which systemd reads" },
 	{ .key = 'v', .kind = OOM_EXT_OPT_FLAG, .dest = &common.verbose,
 	  .help = "also print libbpf's debug output" },
 	{ .name = "version", .key = 'V', .help = "print the version and exit" },
@@ -180,6 +195,51 @@ static void parse_signal(const struct oom_ext_option *o, const char *arg)
 		    opt_name(o), arg);
 }
 
+/* The first word of a /bin/sh command must be an executable file. */
+static void check_command(const struct oom_ext_option *o, const char *arg)
+{
+	char word[PATH_MAX], path[PATH_MAX * 2];
+	const char *dirs = getenv("PATH") ?: "/usr/bin:/bin", *end;
+	size_t n = strcspn(arg, " \t\n;&|<>()");
+	struct stat st;
+
+	if (!n || n >= sizeof(word))
+		usage_error("%s '%s': expected a command", opt_name(o), arg);
+	memcpy(word, arg, n);
+	word[n] = '\0';
+	if (strchr(word, '/')) {
+		if (!stat(word, &st) && S_ISREG(st.st_mode) && !access(word, X_OK))
+			return;
+		usage_error("%s %s: %s is not an executable file", opt_name(o), arg, word);
+	}
+	for (; *dirs; dirs = *end ? end + 1 : end) {
+		end = strchrnul(dirs, ':');
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(end - dirs), dirs, word);
+		if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK))
+			return;
+	}
+	usage_error("%s %s: %s is not a command in PATH", opt_name(o), arg, word);
+}
+
+/* A file this process can create or replace: its directory must be writable. */
+static void check_outfile(const struct oom_ext_option *o, const char *arg)
+{
+	char *copy = strdup(arg);
+	const char *dir = copy ? dirname(copy) : ".";
+	struct stat st;
+
+	if (!arg[0] || arg[strlen(arg) - 1] == '/')
+		usage_error("%s '%s': expected a file name", opt_name(o), arg);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		usage_error("%s %s: the directory %s does not exist", opt_name(o), arg, dir);
+	if (access(dir, W_OK | X_OK))
+		usage_error("%s %s: cannot write in %s: %s", opt_name(o), arg, dir,
+			    strerror(errno));
+	if (!stat(arg, &st) && !S_ISREG(st.st_mode))
+		usage_error("%s %s: not a regular file", opt_name(o), arg);
+	free(copy);
+}
+
 static void parse_value(const struct oom_ext_option *o, const char *arg)
 {
 	unsigned long long secs;
@@ -232,6 +292,16 @@ static void parse_value(const struct oom_ext_option *o, const char *arg)
 		break;
 	case OOM_EXT_OPT_SIGNAL:
 		parse_signal(o, arg);
+		break;
+	case OOM_EXT_OPT_COMMAND:
+	case OOM_EXT_OPT_OUTFILE:
+		if (*(const char **)o->dest)
+			usage_error("%s given twice: it takes one %s", opt_name(o), o->arg);
+		if (o->kind == OOM_EXT_OPT_COMMAND)
+			check_command(o, arg);
+		else
+			check_outfile(o, arg);
+		*(const char **)o->dest = arg;
 		break;
 	case OOM_EXT_OPT_CUSTOM:
 		o->parse(o, arg);
@@ -346,4 +416,5 @@ void oom_ext_parse(int argc, char **argv, const struct oom_ext_tool *tool,
 	*opts = common;
 	oom_ext_json = opts->json;
 	oom_ext_libbpf_debug(opts->verbose);
+	oom_ext_notify_setup(opts);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <oom_ext/oom_ext.h>
+#include "lib.h"
 
 bool oom_ext_json;
 static bool json_comma;
@@ -141,6 +142,14 @@ static void value_of(const struct oom_ext_field *f, const void *rec, struct valu
 	case OOM_EXT_F_CUSTOM:
 		break;
 	}
+}
+
+long long oom_ext_field_int(const struct oom_ext_field *f, const void *rec)
+{
+	struct value v;
+
+	value_of(f, rec, &v);
+	return v.is_int ? v.i : (long long)v.d;
 }
 
 static bool value_set(const struct value *v)

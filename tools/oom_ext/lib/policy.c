@@ -17,6 +17,7 @@ struct decision {
 	const char *action;
 	const char *reason;	/* without the "<tool>: " the kernel's report has */
 	char more[32];		/* " and 3 more" for a group kill */
+	char kill_id[20];	/* the decision's time: see struct oom_ext_victim */
 	bool task;		/* about a task: killed, would be, refused */
 };
 
@@ -119,6 +120,8 @@ static const struct oom_ext_field decision_fields[] = {
 	D_TASK("cgroup", OOM_EXT_F_CGROUP, e.victim_cgid),
 	D_TASK("mib", OOM_EXT_F_MIB, e.pages),
 	D_TASK("killed", OOM_EXT_F_U32, e.nr_killed),
+	D_TASK("uid", OOM_EXT_F_U32, e.uid),
+	D_TASK("kill_id", OOM_EXT_F_STR, kill_id),
 	{ .name = "error", .type = OOM_EXT_F_ERRNO, .off = offsetof(struct decision, e.err),
 	  .if_set = "error" },
 	{ .name = "levels", .type = OOM_EXT_F_CUSTOM, .json = json_levels,
@@ -144,6 +147,20 @@ static const struct oom_ext_format decision_formats[] = {
 		decision_fields },
 };
 
+/* Tell the rest of the system (notify.c). */
+static void killed(struct oom_ext_loop *loop, const struct decision *d)
+{
+	char cgroup[512];
+	struct oom_ext_victim v = {
+		.pid = d->e.pid, .reason = d->reason, .kill_id = d->kill_id,
+		.comm = d->e.comm, .uid = d->e.uid, .nr = d->e.nr_killed,
+		.cgroup = oom_ext_cgroup_path(d->e.group_cgid ?: d->e.victim_cgid, cgroup,
+					      sizeof(cgroup)),
+	};
+
+	oom_ext_killed(loop, &v);
+}
+
 static int print_decision(struct oom_ext_loop *loop, const void *data, size_t size)
 {
 	static const char *const actions[] = {
@@ -168,16 +185,27 @@ static int print_decision(struct oom_ext_loop *loop, const void *data, size_t si
 		d.reason += n + 2;
 	if (d.e.nr_killed > 1)
 		snprintf(d.more, sizeof(d.more), " and %u more", d.e.nr_killed - 1);
+	snprintf(d.kill_id, sizeof(d.kill_id), "%016llx", (unsigned long long)d.e.ts_ns);
+	/* The records first: once the line is out, they are all written. */
+	if (d.e.action == OOM_EXT_KILLED)
+		killed(loop, &d);
 	oom_ext_print(&decision_formats[d.e.action], &d);
 	return 0;
 }
 
-#define S(__name)	OOM_EXT_FIELD(#__name, OOM_EXT_F_U64, struct oom_ext_stats, __name)
+#define S(__name, __metric, __help)						\
+	OOM_EXT_METRIC(#__name, struct oom_ext_stats, __name, __metric, __help)
 
+/* kills: oom_ext_kills_total, by cgroup, comes from each kill (notify.c). */
 static const struct oom_ext_format counters = {
 	.event = "counters",
 	.fields = (const struct oom_ext_field[]){
-		S(calls), S(kills), S(passes), S(refused), {}
+		S(calls, "oom_ext_handler_calls_total", "OOMs the policy was called for."),
+		S(kills, NULL, NULL),
+		S(passes, "oom_ext_passes_total",
+		  "OOMs the policy left to the kernel (nothing to do, a dry run, a refusal)."),
+		S(refused, "oom_ext_kills_refused_total", "Kills the kernel refused."),
+		{}
 	},
 };
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Before a kill: tell the owner, in the ways hooks for other OOM killers
- * already listen. systemd-oomd's prekill protocol (a varlink call
+ * Before a kill: tell the owner in the way hooks for systemd-oomd already
+ * listen, its prekill protocol (a varlink call
  * io.systemd.oom.Prekill.Notify on every socket in a directory, a reply
- * when the hook is done) and earlyoom-style commands run with the victim
- * in the environment. Neither is ever waited for past the deadline, and
- * the deadline itself is the kernel's: see oom_ext.h.
+ * when the hook is done). Never waited for past the deadline, and the
+ * deadline itself is the kernel's: see oom_ext.h. The earlyoom-style
+ * command (--exec-before) is in notify.c, with --exec-after.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <oom_ext/oom_ext.h>
 
 /* One hook's connection: the call is written, then the reply read. */
@@ -245,67 +244,6 @@ none:
 		free(pk);
 	}
 	return NULL;
-}
-
-/* /proc/@pid/@file, up to @len bytes; NULs become spaces. */
-static void proc_read(unsigned int pid, const char *file, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n = -1;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%u/%s", pid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	if (n < 0)
-		n = 0;
-	buf[n] = 0;
-	for (i = 0; i < n; i++)
-		if (!buf[i] || buf[i] == '\n')
-			buf[i] = i == n - 1 ? 0 : ' ';
-}
-
-void oom_ext_exec_hook(const char *cmd, const struct oom_ext_victim *v)
-{
-	char name[64], cmdline[4096], num[32];
-	struct stat st;
-	pid_t child;
-
-	proc_read(v->pid, "comm", name, sizeof(name));
-	proc_read(v->pid, "cmdline", cmdline, sizeof(cmdline));
-	snprintf(num, sizeof(num), "/proc/%u", v->pid);
-	if (stat(num, &st))
-		st.st_uid = -1;
-	fflush(stdout);
-	child = fork();
-	if (child < 0) {
-		oom_ext_err("--exec-before: fork: %s", strerror(errno));
-		return;
-	}
-	if (child) {
-		/* The middle process exits at once: nothing waits for the hook. */
-		waitpid(child, NULL, 0);
-		return;
-	}
-	if (fork())
-		_exit(0);
-	setsid();
-	snprintf(num, sizeof(num), "%u", v->pid);
-	setenv("OOM_EXT_PID", num, 1);
-	setenv("OOM_EXT_NAME", name, 1);
-	setenv("OOM_EXT_CMDLINE", cmdline, 1);
-	snprintf(num, sizeof(num), "%d", (int)st.st_uid);
-	setenv("OOM_EXT_UID", num, 1);
-	setenv("OOM_EXT_CGROUP", v->cgroup, 1);
-	setenv("OOM_EXT_REASON", v->reason, 1);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)(v->deadline_ns / 1000));
-	setenv("OOM_EXT_DEADLINE_USEC", num, 1);
-	setenv("OOM_EXT_KILL_ID", v->kill_id, 1);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
 }
 
 __u64 oom_ext_now_ns(void)

@@ -130,27 +130,36 @@ static char *name_forget(__u64 cgid)
 	return NULL;
 }
 
-/* The counters (struct oom_ext_psi_stats), every -i seconds. */
-#define STAT(__name, __member)						\
-	OOM_EXT_FIELD(__name, OOM_EXT_F_U64, struct oom_ext_psi_stats, __member)
+/* The counters (struct oom_ext_psi_stats), every -i seconds; --metrics. */
+#define STAT(__name, __member, __metric, __help)				\
+	OOM_EXT_METRIC(__name, struct oom_ext_psi_stats, __member, __metric, __help)
+#define STAT_IF(__name, __member, __when, __metric, __help)			\
+	{ .name = (__name), .type = OOM_EXT_F_U64, .when = (__when),		\
+	  .off = offsetof(struct oom_ext_psi_stats, __member),			\
+	  .metric = (__metric), .metric_help = (__help) }
 
 static const struct oom_ext_format counters = {
 	.event = "counters",
 	.fields = (const struct oom_ext_field[]){
-		STAT("watching", watched), STAT("events", events),
-		STAT("declared", declared), STAT("kills", kills),
-		STAT("unconfirmed", unconfirmed), STAT("cooling", cooling),
-		STAT("progressing", progressing),
-		{ "memory_samples", OOM_EXT_F_U64,
-		  offsetof(struct oom_ext_psi_stats, samples), .when = &system_wide },
-		{ "requests_merged", OOM_EXT_F_U64,
-		  offsetof(struct oom_ext_psi_stats, short_waits), .when = &system_wide },
-		{ "warned", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, warned),
-		  .when = &graceful },
-		{ "calmed", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, calmed),
-		  .when = &graceful },
-		{ "grace_kills", OOM_EXT_F_U64, offsetof(struct oom_ext_psi_stats, grace_kills),
-		  .when = &graceful },
+		STAT("watching", watched, "oom_ext_watched_cgroups",
+		     "Cgroups whose pressure is watched now."),
+		STAT("events", events, "oom_ext_psi_events_total", "Pressure events handled."),
+		STAT("declared", declared, "oom_ext_declared_ooms_total",
+		     "OOMs declared (with -n: that would have been)."),
+		STAT("kills", kills, "oom_ext_declared_ooms_killed_total",
+		     "Declared OOMs that killed."),
+		STAT("unconfirmed", unconfirmed, NULL, NULL),
+		STAT("cooling", cooling, NULL, NULL),
+		STAT("progressing", progressing, NULL, NULL),
+		STAT_IF("memory_samples", samples, &system_wide, "oom_ext_memory_samples_total",
+			"Samples of the machine's available memory."),
+		STAT_IF("requests_merged", short_waits, &system_wide, NULL, NULL),
+		STAT_IF("warned", warned, &graceful, "oom_ext_warnings_total",
+			"Warnings before a kill (--grace)."),
+		STAT_IF("calmed", calmed, &graceful, "oom_ext_warnings_calmed_total",
+			"Warnings whose rule stopped holding by the deadline: nothing killed."),
+		STAT_IF("grace_kills", grace_kills, &graceful, "oom_ext_warnings_killed_total",
+			"Warnings that ended in a kill, at the deadline or a hard condition."),
 		{}
 	},
 };
@@ -490,19 +499,61 @@ static void hooks_finished(void *arg, unsigned int replied, unsigned int total)
 	free(c);
 }
 
-/* A warning went out: call the prekill hooks and --exec-before. */
-static void run_hooks(struct oom_ext_loop *loop, const struct view *v)
-{
-	char kill_id[20];
-	struct oom_ext_victim victim = {
-		.pid = v->e.pid, .cgroup = v->cgroup, .reason = v->why,
-		.deadline_ns = v->e.deadline_ns, .kill_id = kill_id,
-	};
-	struct hooks_call *c;
+/*
+ * What was warned, by kill id, read while it lives: after the kill, its
+ * records (notify.c) still name its cgroup, command and user.
+ */
+struct warned_task {
+	__u64 kill_id;
+	char cgroup[512];
+	char comm[OOM_EXT_COMM_LEN];
+	int uid;
+};
 
-	snprintf(kill_id, sizeof(kill_id), "%016llx", (unsigned long long)v->e.kill_id);
+static struct warned_task warned_tasks[16];
+static unsigned int warned_next;
+
+/* The victim of a --grace record; its cgroup is the group's for a group kill. */
+static void grace_victim(const struct view *v, struct oom_ext_victim *victim)
+{
+	const struct warned_task *w = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(warned_tasks); i++)
+		if (warned_tasks[i].kill_id == v->e.kill_id)
+			w = &warned_tasks[i];
+	*victim = (struct oom_ext_victim){
+		.pid = v->e.pid, .cgroup = v->cgroup, .reason = v->why,
+		.kill_id = v->kill_id, .uid = OOM_EXT_UID_UNKNOWN,
+		.nr = v->e.action == OOM_EXT_PSI_GRACE_KILL ? (__u32)v->e.err : v->e.nr,
+	};
+	if (w && w->cgroup[0]) {
+		victim->cgroup = w->cgroup;
+		victim->comm = w->comm;
+		victim->uid = w->uid;
+	}
+	if (v->e.action == OOM_EXT_PSI_WARNED)
+		victim->deadline_ns = v->e.deadline_ns;
+}
+
+/* A warning went out: remember what, journal it, call the hooks. */
+static void warned_out(struct oom_ext_loop *loop, const struct view *v)
+{
+	struct warned_task *w = &warned_tasks[warned_next++ % ARRAY_SIZE(warned_tasks)];
+	struct oom_ext_victim victim;
+	struct hooks_call *c;
+	char path[512];
+
+	w->kill_id = v->e.kill_id;
+	w->uid = oom_ext_task_info(v->e.pid, w->cgroup, sizeof(w->cgroup), w->comm,
+				   sizeof(w->comm));
+	if (v->grouped)
+		snprintf(w->cgroup, sizeof(w->cgroup), "%s",
+			 oom_ext_cgroup_path(v->e.group_cgid, path, sizeof(path)));
+	grace_victim(v, &victim);
+	oom_ext_warned(loop, &victim);
 	if (exec_before)
-		oom_ext_exec_hook(exec_before, &victim);
+		oom_ext_exec_hook(loop, "--exec-before", exec_before, &victim);
 	c = prekill_dir ? calloc(1, sizeof(*c)) : NULL;
 	if (!c)
 		return;
@@ -638,9 +689,16 @@ static int on_event(struct oom_ext_loop *loop, const void *data, size_t size)
 	default:
 		fmt = &error;
 	}
+	/* A kill's records first: once its line is out, they are written. */
+	if (v.e.action == OOM_EXT_PSI_GRACE_KILL && v.e.err > 0) {
+		struct oom_ext_victim victim;
+
+		grace_victim(&v, &victim);
+		oom_ext_killed(loop, &victim);
+	}
 	oom_ext_print(fmt, &v);
 	if (v.e.action == OOM_EXT_PSI_WARNED && !v.e.err)
-		run_hooks(loop, &v);
+		warned_out(loop, &v);
 	return 0;
 }
 
@@ -734,7 +792,7 @@ int main(int argc, char **argv)
 		  .help = "--grace: call systemd-oomd's prekill hooks, the varlink\n"
 			  "sockets in DIR, at the warning; kill once all replied\n"
 			  "(default /run/systemd/oomd.prekill.hook)" },
-		{ .name = "exec-before", .arg = "CMD", .kind = OOM_EXT_OPT_PATH,
+		{ .name = "exec-before", .arg = "CMD", .kind = OOM_EXT_OPT_COMMAND,
 		  .dest = &exec_before,
 		  .help = "--grace: run CMD at the warning, with OOM_EXT_PID and\n"
 			  "the rest in its environment (see README)" },

@@ -454,6 +454,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	__sync_fetch_and_add(&stats.calls, 1);
 	oom_ext_explain.nr_levels = 0;
 	oom_ext_explain.nr_killed = 0;
+	oom_ext_explain.group_cgid = 0;
 
 	cgid = oom_ext_memcg_id(oc->memcg);
 	if (domain_flags(cgid) & OOM_EXT_CG_OMIT) {
@@ -501,10 +502,12 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	case STEP_OOM_GROUP:
 		reason = "oom_cgroup_aware: memory.oom.group";
 		oom_ext_explain.nr_killed = scan.nr_killable;
+		oom_ext_explain.group_cgid = cgid;
 		break;
 	case STEP_GROUP_KILL:
 		reason = "oom_cgroup_aware: group kill";
 		oom_ext_explain.nr_killed = scan.nr_killable;
+		oom_ext_explain.group_cgid = cgid;
 		break;
 	case STEP_OWN_TASKS:
 		reason = "oom_cgroup_aware: largest of the cgroup's own tasks";

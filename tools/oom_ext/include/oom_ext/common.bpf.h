@@ -110,6 +110,7 @@ static __always_inline void oom_ext_report(struct oom_control *oc,
 	e->victim_cgid = task ? BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id) : 0;
 	e->pages = pages;
 	e->pid = task ? task->pid : 0;
+	e->uid = task ? BPF_CORE_READ(task, real_cred, uid.val) : 0;
 	e->err = err;
 	e->action = action;
 	if (task)
@@ -121,6 +122,7 @@ static __always_inline void oom_ext_report(struct oom_control *oc,
 	if (!e->nr_killed && (action == OOM_EXT_KILLED || action == OOM_EXT_DRY_RUN))
 		e->nr_killed = 1;
 	e->nr_levels = oom_ext_explain.nr_levels;
+	e->group_cgid = oom_ext_explain.group_cgid;
 	__builtin_memcpy(e->levels, oom_ext_explain.levels, sizeof(e->levels));
 	bpf_ringbuf_submit(e, 0);
 }

@@ -56,6 +56,7 @@ struct oom_ext_level {
 struct oom_ext_explanation {
 	__u32 nr_killed;
 	__u32 nr_levels;
+	__u64 group_cgid;	/* a group kill: the cgroup it took whole; else 0 */
 	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
 };
 
@@ -71,6 +72,9 @@ struct oom_ext_event {
 	char reason[OOM_EXT_REASON_LEN];
 	__u32 nr_killed;	/* tasks killed (a group kill: more than one) */
 	__u32 nr_levels;	/* levels[] used; 0 for flat policies */
+	__u64 group_cgid;	/* a group kill: the cgroup it took whole; else 0 */
+	__u32 uid;		/* the victim's real uid */
+	__u32 __pad;
 	struct oom_ext_level levels[OOM_EXT_MAX_LEVELS];
 };
 

@@ -54,6 +54,9 @@ enum oom_ext_opt_kind {
 	OOM_EXT_OPT_PATHS,	/* appended to a struct oom_ext_paths with ->tag */
 	OOM_EXT_OPT_DURATION,	/* "5s", "500ms", "2" (seconds), at most 1 h: ns into a __u64 */
 	OOM_EXT_OPT_SIGNAL,	/* "TERM", "SIGINT", "15" or "none" (0): into an int */
+	OOM_EXT_OPT_COMMAND,	/* const char *: a /bin/sh command whose first word is
+				 * an executable file (a path, or a name in PATH) */
+	OOM_EXT_OPT_OUTFILE,	/* const char *: a file to write, in a writable directory */
 	OOM_EXT_OPT_CUSTOM,	/* ->parse(arg, dest) */
 };
 
@@ -107,12 +110,18 @@ struct oom_ext_tool {
 	const char *footer;			/* or NULL */
 };
 
-/* What every loader takes (-i, --oom-score-adj, --json, -v, -V, -h). */
+/*
+ * What every loader takes (-i, --oom-score-adj, --json, --exec-after,
+ * --metrics, --no-oomd-xattrs, -v, -V, -h).
+ */
 struct oom_ext_opts {
 	__u64 interval;		/* -i SECS; 0: counters only at exit */
 	int oom_score_adj;	/* --oom-score-adj N; default -1000 */
 	bool json;		/* --json */
 	bool verbose;		/* -v */
+	const char *exec_after;	/* --exec-after CMD */
+	const char *metrics;	/* --metrics FILE */
+	bool no_oomd_xattrs;	/* --no-oomd-xattrs */
 };
 
 void oom_ext_parse(int argc, char **argv, const struct oom_ext_tool *tool,
@@ -153,10 +162,20 @@ struct oom_ext_field {
 	const char *if_set;	/* if set: only when this field of the record is */
 	void (*json)(const void *rec);	/* CUSTOM: the value */
 	void (*text)(const void *rec);
+	/*
+	 * --metrics: the Prometheus name of a counters field (a counter if it
+	 * ends in _total, else a gauge), and its HELP text.
+	 */
+	const char *metric;
+	const char *metric_help;
 };
 
 #define OOM_EXT_FIELD(__name, __type, __rec, __member)			\
 	{ .name = (__name), .type = (__type), .off = offsetof(__rec, __member) }
+/* A __u64 counters field that --metrics also exports as @__metric. */
+#define OOM_EXT_METRIC(__name, __rec, __member, __metric, __help)		\
+	{ .name = (__name), .type = OOM_EXT_F_U64, .off = offsetof(__rec, __member), \
+	  .metric = (__metric), .metric_help = (__help) }
 
 struct oom_ext_format {
 	const char *event;	/* the JSON "event" */
@@ -232,15 +251,22 @@ int oom_ext_loop_add(struct oom_ext_loop *loop, struct oom_ext_watch *w, __u32 e
 void oom_ext_loop_del(struct oom_ext_loop *loop, struct oom_ext_watch *w);
 
 /*
- * Before a kill (lib/prekill.c): what will be killed and when. @deadline_ns
- * is CLOCK_MONOTONIC, @kill_id names the kill in every record about it.
+ * One incident, before or after its kill (lib/prekill.c, lib/notify.c):
+ * what is or was killed, why, and when. @kill_id names the incident in
+ * every record about it (16 hex digits: the CLOCK_MONOTONIC nanosecond
+ * of the warning, or of the kill when there was none).
  */
+#define OOM_EXT_UID_UNKNOWN	(-1)
+
 struct oom_ext_victim {
-	unsigned int pid;	/* the first process to be killed */
-	const char *cgroup;	/* its cgroup's path */
+	unsigned int pid;	/* the first process (to be) killed */
+	const char *cgroup;	/* the cgroup killed in: the victim's, or the group's */
 	const char *reason;
-	__u64 deadline_ns;
 	const char *kill_id;
+	__u64 deadline_ns;	/* before a kill: the deadline; after: 0 */
+	const char *comm;	/* NULL: read from /proc */
+	int uid;		/* OOM_EXT_UID_UNKNOWN: read from /proc */
+	unsigned int nr;	/* processes (to be) killed; 0: not known */
 };
 
 struct oom_ext_prekill;
@@ -258,11 +284,42 @@ struct oom_ext_prekill *oom_ext_prekill_start(struct oom_ext_loop *loop, const c
 							   unsigned int total),
 					      void *arg);
 /*
- * --exec-before: run @cmd with /bin/sh in the background, with the victim
- * in the environment in earlyoom's style (OOM_EXT_PID, _NAME, _CMDLINE,
- * _UID, _CGROUP, _REASON, _DEADLINE_USEC, _KILL_ID). Never waited for.
+ * --exec-before and --exec-after (named @opt in messages): run @cmd with
+ * /bin/sh in its own session, with the victim in the environment in
+ * earlyoom's style (OOM_EXT_PID, _NAME, _CMDLINE, _UID, _CGROUP, _UNIT,
+ * _REASON, _N_PROCESSES, _KILL_ID, and _DEADLINE_USEC before a kill). Its
+ * output goes where the loader's does. Never waited for: the loop reaps
+ * it; with OOM_EXT_HOOKS_MAX commands still running, @cmd is not run.
  */
-void oom_ext_exec_hook(const char *cmd, const struct oom_ext_victim *v);
+#define OOM_EXT_HOOKS_MAX	4
+
+void oom_ext_exec_hook(struct oom_ext_loop *loop, const char *opt, const char *cmd,
+		       const struct oom_ext_victim *v);
+
+/*
+ * After a kill, tell those who listen (lib/notify.c): the oomd xattrs on
+ * the cgroup (unless --no-oomd-xattrs), a journal entry, --exec-after,
+ * and the kill counts of --metrics, which is written at once.
+ */
+void oom_ext_killed(struct oom_ext_loop *loop, const struct oom_ext_victim *v);
+/* A warning before a kill (--grace): its journal entry. */
+void oom_ext_warned(struct oom_ext_loop *loop, const struct oom_ext_victim *v);
+/*
+ * --metrics FILE: the counters (the fields of @loop->counters that have a
+ * ->metric) and the kills, in Prometheus' text format, written to a
+ * temporary file and renamed over FILE. The loop calls it every -i
+ * seconds and at exit.
+ */
+void oom_ext_metrics_write(const struct oom_ext_loop *loop);
+/*
+ * A live process's cgroup path and command (comm), from /proc; returns its
+ * uid, or OOM_EXT_UID_UNKNOWN (and empty strings) once it is gone.
+ */
+int oom_ext_task_info(unsigned int pid, char *cgroup, size_t cgroup_len, char *comm,
+		      size_t comm_len);
+/* The systemd unit a cgroup path is in ("" if none): its deepest unit name. */
+const char *oom_ext_cgroup_unit(const char *cgroup, char *buf, size_t len);
+
 /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() reads it. */
 __u64 oom_ext_now_ns(void);
 

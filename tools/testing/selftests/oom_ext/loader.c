@@ -279,15 +279,16 @@ REGISTER_OOM_TEST(&survives)
  * Check a loader's --json output (@first, the line already read, then
  * @out) with python3's json module: every line is one object with time,
  * tool and event; the @events named are all present; each event has
- * exactly the fields it had before the loaders printed from field tables
- * (README's table, for these settings); and, if @pid, a decision killed it.
+ * exactly the fields of README's table for these settings (those printed
+ * before the loaders printed from field tables, and uid and kill_id since);
+ * and, if @pid, a decision killed it.
  */
 static enum oom_test_status json_check(const char *first, const char *out,
 				       const char *events, pid_t pid)
 {
 	static const char script[] =
 		"import json, sys\n"
-		"task = 'pid comm cgroup mib killed '\n"
+		"task = 'pid comm cgroup mib killed uid kill_id '\n"
 		"want = {\n"
 		"  ('oom_simple', 'attached'): 'cgroup dry_run',\n"
 		"  ('oom_simple', 'decision', 'kill'): 'action domain reason levels ' + task,\n"
