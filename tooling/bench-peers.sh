@@ -39,6 +39,12 @@
 #   high_thrash  a culprit under memory.high 64M (memory.max 1G), no swap
 #   benign_cache a cgroup with memory.max 64M reads a 512 MiB disk 3 times
 #   benign_zram  a job 24 MiB above its memory.high 96M, zram swap on
+#   growth_global  tenants t1 (900 MiB, a database) and t2 (200 MiB), a batch
+#                job of 16 workers growing together by 100 MiB/s in all; the
+#                machine runs out while t1 is still the largest; no swap
+#   growth_memcg the same in a memcg with memory.max 1200M: t1 (700 MiB),
+#                t2 (200 MiB), the batch job; it runs out with the job at
+#                about 300 MiB
 #
 # Prints one table: per scenario and handler, runs in which the culprit was
 # killed, innocent deaths, time to the culprit's death (median, min, max),
@@ -49,7 +55,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-all_scenarios="global global_zram memcg_low split high_thrash benign_cache benign_zram"
+all_scenarios="global global_zram memcg_low split high_thrash benign_cache benign_zram growth_global growth_memcg"
 all_handlers="kernel earlyoom nohang oomd cgroup_aware psi both"
 RUNS=${RUNS:-5}
 SCENARIOS=${SCENARIOS:-$all_scenarios}
@@ -141,6 +147,13 @@ setup() {
 		zram_on
 		echo 96M >$cg/job/memory.high
 		echo "-j 120 -t 40 $cg/job" ;;
+	growth_global) zram_off; echo "-r 100 -w 16 -t 90 $cg/job $cg/t1:900 $cg/t2:200" ;;
+	growth_memcg)
+		zram_off
+		echo +memory >$cg/job/cgroup.subtree_control
+		echo 1200M >$cg/job/memory.max
+		mkdir $cg/job/t1 $cg/job/t2 $cg/job/batch
+		echo "-r 100 -w 16 -t 90 $cg/job/batch $cg/job/t1:700 $cg/job/t2:200" ;;
 	esac
 }
 
@@ -154,7 +167,7 @@ rmdir_all() {
 # The cgroup that a psi handler watches the children of, per scenario.
 psi_parent() {
 	case $1 in
-	memcg_low|split) echo $cg/job ;;
+	memcg_low|split|growth_memcg) echo $cg/job ;;
 	*) echo $cg ;;
 	esac
 }
@@ -162,7 +175,7 @@ psi_parent() {
 # The scenario's cgroup for the peers that watch one (oomd, nohang's PSI).
 watch_cg() {
 	case $1 in
-	global*) echo bench ;;
+	global*|growth_global) echo bench ;;
 	split) echo bench/job/grow ;;
 	*) echo bench/job ;;
 	esac
@@ -195,7 +208,7 @@ oomd_config() {
 # nohang_config SCENARIO: the packaged config; PSI on the scenario's memcg.
 nohang_config() {
 	case $1 in
-	global*) cat /etc/nohang/nohang.conf ;;
+	global*|growth_global) cat /etc/nohang/nohang.conf ;;
 	*) sed -e 's/^psi_checking_enabled.*/psi_checking_enabled = True/' \
 	       -e "s|^psi_path.*|psi_path = /sys/fs/cgroup/$(watch_cg "$1")/memory.pressure|" \
 	       -e 's/^psi_excess_duration.*/psi_excess_duration = 10/' \

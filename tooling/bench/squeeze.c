@@ -3,7 +3,7 @@
  * squeeze - one whole-machine (or one-cgroup) memory squeeze, timed, for
  * the peer benchmark (tooling/bench-peers.sh).
  *
- *   squeeze [-a AVAIL:SWAP] [-r MIB_PER_S] [-t TIMEOUT_S] [-s SUB] CULPRIT_CG [TENANT_CG:MIB ...]
+ *   squeeze [-a AVAIL:SWAP] [-r MIB_PER_S] [-t TIMEOUT_S] [-s SUB | -w N] CULPRIT_CG [TENANT_CG:MIB ...]
  *   squeeze -c N -f FILE [-t TIMEOUT_S] JOB_CG     (benign: stream a file)
  *   squeeze -j MIB [-t TIMEOUT_S] JOB_CG           (benign: steady job)
  *
@@ -14,7 +14,9 @@
  * second, 1 MiB at a time, forever; each page holds 512 bytes of noise
  * and zeros, so that zram cannot store it for free as it does zero pages.
  * With -s SUB the culprit forks into SUB sub-cgroups of CULPRIT_CG
- * (named g0, g1, ...), one grower each, at MIB_PER_S / SUB each.
+ * (named g0, g1, ...), one grower each, at MIB_PER_S / SUB each; with
+ * -w N it runs N growers in CULPRIT_CG itself (a batch job's workers
+ * growing together), at MIB_PER_S / N each.
  *
  * The benign loads have no culprit: with -c the job reads FILE N times
  * through the page cache and exits; with -j it holds MIB MiB and touches
@@ -287,7 +289,7 @@ static void run_grower(void)
 
 int main(int argc, char **argv)
 {
-	long rate = 100, timeout = 60, subs = 0, used = 0, last_used = -1;
+	long rate = 100, timeout = 60, subs = 0, workers = 0, used = 0, last_used = -1;
 	long reads = 0, job_mib = 0;
 	const char *file = NULL;
 	bool signaled = false;
@@ -300,7 +302,7 @@ int main(int argc, char **argv)
 	const char *culprit;
 	bool rule = false;
 
-	while ((opt = getopt(argc, argv, "a:r:t:s:c:f:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:r:t:s:w:c:f:j:")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (sscanf(optarg, "%lf:%lf", &rule_avail, &rule_swap) != 2)
@@ -312,12 +314,14 @@ int main(int argc, char **argv)
 		case 'r': rate = atol(optarg); break;
 		case 't': timeout = atol(optarg); break;
 		case 's': subs = atol(optarg); break;
+		case 'w': workers = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: squeeze [-r MIB_PER_S] [-t TIMEOUT_S] [-s SUB] CULPRIT_CG [TENANT_CG:MIB ...]\n");
+			fprintf(stderr, "usage: squeeze [-r MIB_PER_S] [-t TIMEOUT_S] [-s SUB | -w N] CULPRIT_CG [TENANT_CG:MIB ...]\n");
 			return 2;
 		}
 	}
-	if (optind >= argc || rate <= 0 || subs < 0 || subs > MAX_PIDS || (reads && !file)) {
+	if (optind >= argc || rate <= 0 || subs < 0 || subs > MAX_PIDS || workers < 0 ||
+	    workers > MAX_PIDS || (subs && workers) || (reads && !file)) {
 		fprintf(stderr, "squeeze: bad arguments (see the head of squeeze.c)\n");
 		return 2;
 	}
@@ -385,8 +389,9 @@ int main(int argc, char **argv)
 		}
 	} else {
 		g_cg = culprit;
-		g_rate = rate;
-		growers[ng++] = spawn(run_grower);
+		g_rate = workers ? rate / workers ?: 1 : rate;
+		for (i = 0; i < (workers ?: 1); i++)
+			growers[ng++] = spawn(run_grower);
 	}
 
 	left = ng;

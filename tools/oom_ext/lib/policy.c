@@ -25,7 +25,7 @@ struct decision {
 static void json_flags(const char *key, __u32 flags)
 {
 	static const char *const names[] = { "prefer", "avoid", "omit", "group_kill",
-					     "own_tasks", "oom_group", "xattr" };
+					     "own_tasks", "oom_group", "xattr", "growth" };
 	unsigned int i;
 
 	oom_ext_json_open(key, '[');
@@ -49,11 +49,15 @@ static void json_levels(const void *rec)
 		oom_ext_json_str("in", oom_ext_cgroup_path(l->parent_cgid, path, sizeof(path)));
 		oom_ext_json_str("chose", oom_ext_cgroup_path(l->chosen_cgid, path, sizeof(path)));
 		oom_ext_json_num("chose_mib", oom_ext_mib(l->chosen_score));
+		oom_ext_json_num("chose_growth_mib", oom_ext_mib(l->chosen_growth));
 		json_flags("chose_flags", l->chosen_flags);
+		oom_ext_json_str("decided_by", l->chosen_flags & OOM_EXT_CG_GROWTH ? "growth" :
+					       "size");
 		if (l->runner_cgid) {
 			oom_ext_json_str("over", oom_ext_cgroup_path(l->runner_cgid, path,
 								     sizeof(path)));
 			oom_ext_json_num("over_mib", oom_ext_mib(l->runner_score));
+			oom_ext_json_num("over_growth_mib", oom_ext_mib(l->runner_growth));
 			json_flags("over_flags", l->runner_flags);
 		}
 		oom_ext_json_close('}');
@@ -61,8 +65,12 @@ static void json_levels(const void *rec)
 	oom_ext_json_close(']');
 }
 
-/* "b [prefer] (12.5 MiB)" for /a/b below /a, or "its own tasks (3.0 MiB)" */
-static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 flags)
+/*
+ * "b [prefer] (12.5 MiB)" for /a/b below /a, or "its own tasks (3.0 MiB)";
+ * with its recent growth when there was any: "(12.5 MiB, grew 10.0 MiB)".
+ */
+static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u64 growth,
+			    __u32 flags)
 {
 	size_t n = strlen(parent);
 	char path[512];
@@ -76,13 +84,16 @@ static void print_candidate(const char *parent, __u64 cgid, __u64 score, __u32 f
 		name = path + 1;
 	if (flags & OOM_EXT_CG_OWN_TASKS)
 		name = "its own tasks";
-	printf("%s%s%s%s%s%s (%.1f MiB)", name, flags & OOM_EXT_CG_PREFER ? " [prefer" : "",
+	printf("%s%s%s%s%s%s (%.1f MiB", name, flags & OOM_EXT_CG_PREFER ? " [prefer" : "",
 	       flags & OOM_EXT_CG_AVOID ? " [avoid" : "",
 	       !(flags & (OOM_EXT_CG_PREFER | OOM_EXT_CG_AVOID)) ? "" :
 	       flags & OOM_EXT_CG_XATTR ? ": xattr]" : "]",
 	       flags & OOM_EXT_CG_OOM_GROUP ? " [oom.group]" : "",
 	       flags & OOM_EXT_CG_GROUP_KILL ? " [group-kill]" : "",
 	       oom_ext_mib(score));
+	if (growth)
+		printf(", grew %.1f MiB", oom_ext_mib(growth));
+	putchar(')');
 }
 
 /* One more line per level of the choice: what won, and the runner-up. */
@@ -97,10 +108,13 @@ static void text_levels(const void *rec)
 
 		oom_ext_cgroup_path(l->parent_cgid, parent, sizeof(parent));
 		printf("\n%s:   in %s: chose ", program_invocation_short_name, parent);
-		print_candidate(parent, l->chosen_cgid, l->chosen_score, l->chosen_flags);
+		print_candidate(parent, l->chosen_cgid, l->chosen_score, l->chosen_growth,
+				l->chosen_flags);
 		if (l->runner_cgid) {
 			printf(" over ");
-			print_candidate(parent, l->runner_cgid, l->runner_score, l->runner_flags);
+			print_candidate(parent, l->runner_cgid, l->runner_score, l->runner_growth,
+					l->runner_flags);
+			printf(" by %s", l->chosen_flags & OOM_EXT_CG_GROWTH ? "growth" : "size");
 		} else {
 			printf(", the only candidate");
 		}

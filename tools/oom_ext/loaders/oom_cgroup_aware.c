@@ -9,7 +9,8 @@
  * id (the policy drops an entry when its cgroup is removed), attaches, and
  * prints each decision with the path it walked. It also copies oomd's
  * trusted.oomd_avoid and trusted.oomd_prefer marks into that map, rescanning
- * every few seconds: BPF can read only user.* attributes.
+ * every few seconds: BPF can read only user.* attributes. And it starts the
+ * policy's usage sampler, whose history gives each cgroup its growth.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -315,6 +316,21 @@ static bool recursive_protection(void)
 	{ .name = (__name), .arg = "PATH", .kind = OOM_EXT_OPT_PATHS,		\
 	  .dest = &configured, .tag = (__flag), .help = (__help) }
 
+/* Run the policy's start_sampler program: the usage timer that growth reads. */
+static int start_sampler(struct oom_cgroup_aware *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.start_sampler), &topts);
+	if (err || topts.retval) {
+		oom_ext_err("cannot start the usage sampler: %s",
+			    strerror(err ? errno : -(int)topts.retval));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct oom_cgroup_aware *skel = OOM_EXT_OPEN(oom_cgroup_aware);
@@ -379,6 +395,12 @@ int main(int argc, char **argv)
 		bpf_link__destroy(loop.links[1]);
 		oom_cgroup_aware__destroy(skel);
 		return OOM_EXT_EXIT_USAGE;
+	}
+	/* The growth history: sampled from now on, before any OOM is taken. */
+	if (start_sampler(skel)) {
+		bpf_link__destroy(loop.links[1]);
+		oom_cgroup_aware__destroy(skel);
+		return OOM_EXT_EXIT_FAIL;
 	}
 	if (!no_xattrs) {
 		config_fd = bpf_map__fd(skel->maps.cgroup_config);

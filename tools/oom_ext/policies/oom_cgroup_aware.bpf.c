@@ -3,18 +3,27 @@
  * oom_cgroup_aware - choose the victim cgroup level by level.
  *
  * Start at the OOM domain (the memcg that hit its limit; the root for a
- * global OOM). At each level compare the candidates by score:
+ * global OOM). At each level weigh the candidates:
  *
- *   score = usage above effective protection (memory.min/low, computed the
- *           way mm/page_counter.c does), x8 if preferred, /8 if avoided
+ *   score  = usage above effective protection (memory.min/low, computed
+ *            the way mm/page_counter.c does), x8 if preferred, /8 if
+ *            avoided
+ *   growth = what the usage rose by in the last 4 s (a timer samples
+ *            every memcg each 0.5 s; falls, such as earlier kills, do not
+ *            count), at most the score before bias (growth within the
+ *            protection is protected too), with the same bias
+ *   weight = score + 4 x growth
  *
- * and descend into the best one. The candidates are the child memcgs (an
- * omitted one never is) plus, when there are any, "its own tasks", those
- * charged to the level's cgroup itself: in the root, or in cgroups below
- * it that do not enable the memory controller. They compete as one extra
- * candidate whose score is their combined size (rss + swap + page
- * tables), with no protection, since memory.min/low belong to the cgroup
- * and not to its tasks. Ties go to the larger usage.
+ * and descend into the heaviest: roughly the score each would have 16 s
+ * from now at its rate of the last 4 s. A steady tenant weighs its size;
+ * a smaller cgroup that is running away outweighs it, so the cause of the
+ * shortage goes, not the largest bystander. The candidates are the child
+ * memcgs (an omitted one never is) plus, when there are any, "its own
+ * tasks", those charged to the level's cgroup itself: in the root, or in
+ * cgroups below it that do not enable the memory controller. They compete
+ * as one extra candidate whose score is their combined size (rss + swap +
+ * page tables), with no protection, since memory.min/low belong to the
+ * cgroup and not to its tasks, and no growth. Ties go to the larger usage.
  *
  * The walk stops at a leaf, at a cgroup with memory.oom.group=1 or
  * configured for group kill, or at the "its own tasks" candidate. Then:
@@ -44,7 +53,8 @@
  * protect subtrees.
  *
  * It demonstrates a hierarchical walk with css iterators, reading memcg
- * counters without references (bpf_core_cast), cgroup xattrs read at
+ * counters without references (bpf_core_cast), a bpf_timer started by a
+ * syscall program that keeps a short history per cgroup, cgroup xattrs read at
  * decision time (bpf_cgroup_read_xattr), per-cgroup configuration in
  * a hash map keyed by cgroup id that a tracepoint program cleans up when
  * the cgroup is removed (ids are never reused), and
@@ -79,6 +89,7 @@ struct {
 struct candidate {
 	u64 cgid;		/* 0: none */
 	u64 score;
+	u64 growth;		/* recent growth above protection, after bias */
 	u64 usage;
 	u64 emin, elow;		/* its effective protection, for the next level */
 	u32 flags;		/* OOM_EXT_CG_* */
@@ -89,7 +100,8 @@ struct level {
 	u64 usage, emin, elow;
 	u64 children_min, children_low;
 	bool is_domain;
-	struct candidate best, runner;
+	struct candidate best, runner;	/* by weight: see consider() */
+	struct candidate largest;	/* by score alone */
 };
 
 /* Scratch: too big for the stack, and handlers never overlap (oom_lock). */
@@ -117,6 +129,135 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
 		return false;
 	return v[0] == '1' || v[0] == 'y' || v[0] == 'Y' || v[0] == 't' || v[0] == 'T' ||
 	       ((v[0] == 'o' || v[0] == 'O') && (v[1] == 'n' || v[1] == 'N'));
+}
+
+/*
+ * Growth. Every GROWTH_TICK_NS a timer records the usage of every memcg;
+ * a cgroup's growth is how much its usage rose since its oldest sample,
+ * taken at most GROWTH_SAMPLES ticks (4 s) ago, or since it first
+ * appeared (growth_of()). Short enough that growth which stopped a few
+ * seconds before the OOM no longer counts; long enough to see a runaway
+ * of a few MiB/s.
+ */
+#define GROWTH_SAMPLES		8
+#define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
+/* Growth weighs this many times its size in a candidate's weight. */
+#define GROWTH_WEIGHT		4
+
+struct history {
+	u64 usage[GROWTH_SAMPLES];
+	u32 next;		/* the slot of the next sample: the oldest */
+	u32 nr;			/* samples so far, up to GROWTH_SAMPLES */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OOM_EXT_MAX_SAMPLED);
+	__type(key, u64);
+	__type(value, struct history);
+} history SEC(".maps");
+
+struct sampler {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct sampler);
+} sampler SEC(".maps");
+
+static const struct history history_zero;
+
+/* One sample of the memcg at @pos, an RCU pointer. */
+static __always_inline void sample_one(struct cgroup_subsys_state *pos)
+{
+	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
+	u64 cgid = m->css.cgroup->kn->id;
+	struct history *h = bpf_map_lookup_elem(&history, &cgid);
+
+	if (!h) {
+		/* Full: cgroups past OOM_EXT_MAX_SAMPLED have no growth. */
+		if (bpf_map_update_elem(&history, &cgid, &history_zero, BPF_NOEXIST))
+			return;
+		h = bpf_map_lookup_elem(&history, &cgid);
+		if (!h)
+			return;
+	}
+	h->usage[h->next & (GROWTH_SAMPLES - 1)] = m->memory.usage.counter;
+	h->next = (h->next + 1) & (GROWTH_SAMPLES - 1);
+	if (h->nr < GROWTH_SAMPLES)
+		h->nr++;
+}
+
+/*
+ * The timer: every memcg, from the root (cgroup ids need a lookup that
+ * is not for timer context; the walk is the same few loads per memcg).
+ */
+static int sample_usage(void *map, int *key, struct sampler *s)
+{
+	struct mem_cgroup *root = bpf_get_root_mem_cgroup();
+	struct cgroup_subsys_state *pos;
+
+	if (root) {
+		bpf_rcu_read_lock();
+		bpf_for_each(css, pos, &root->css, BPF_CGROUP_ITER_DESCENDANTS_PRE)
+			sample_one(pos);
+		bpf_rcu_read_unlock();
+		bpf_put_mem_cgroup(root);
+	}
+	bpf_timer_start(&s->timer, GROWTH_TICK_NS, 0);
+	return 0;
+}
+
+/* Run once by the loader after load: start the sampling. */
+SEC("syscall")
+int start_sampler(void *ctx)
+{
+	u32 key = 0;
+	struct sampler *s = bpf_map_lookup_elem(&sampler, &key);
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	err = bpf_timer_init(&s->timer, &sampler, CLOCK_MONOTONIC);
+	if (!err)
+		err = bpf_timer_set_callback(&s->timer, sample_usage);
+	if (!err)
+		err = bpf_timer_start(&s->timer, 0, 0);
+	return err;
+}
+
+/*
+ * @cgid's growth: what its usage rose by, step by step, from its oldest
+ * sample through the others to @usage now. Falls do not count, so that a
+ * job whose workers keep growing while earlier OOMs kill some of them
+ * still shows the rate it grows at. 0 without a sample.
+ */
+static __always_inline u64 growth_of(u64 cgid, u64 usage)
+{
+	struct history *h = bpf_map_lookup_elem(&history, &cgid);
+	u64 growth = 0, prev, cur;
+	u32 i, first, n;
+
+	if (!h || !h->nr)
+		return 0;
+	n = h->nr;
+	first = n < GROWTH_SAMPLES ? 0 : h->next;
+	prev = h->usage[first & (GROWTH_SAMPLES - 1)];
+	for (i = 1; i <= GROWTH_SAMPLES; i++) {
+		if (i < n)
+			cur = h->usage[(first + i) & (GROWTH_SAMPLES - 1)];
+		else if (i == n)
+			cur = usage;
+		else
+			break;
+		if (cur > prev)
+			growth += cur - prev;
+		prev = cur;
+	}
+	return growth;
 }
 
 /*
@@ -273,15 +414,32 @@ static __always_inline u64 effective_protection(u64 usage, u64 parent_usage, u64
 	return ep;
 }
 
-/* Keep @c if it beats the best or the runner-up of the level. */
+/*
+ * A candidate's weight: its score plus GROWTH_WEIGHT times its growth,
+ * about the score it would have 16 s on at the rate of its last 4 s.
+ */
+static __always_inline u64 weight(const struct candidate *c)
+{
+	return c->score + GROWTH_WEIGHT * c->growth;
+}
+
+/*
+ * Keep @c if it beats the best or the runner-up of the level by weight
+ * (ties: the larger usage), and note the largest by score alone.
+ */
 static __always_inline void consider(struct candidate *c)
 {
-	if (!lvl.best.cgid || c->score > lvl.best.score ||
-	    (c->score == lvl.best.score && c->usage > lvl.best.usage)) {
+	u64 w = weight(c);
+
+	if (!lvl.largest.cgid || c->score > lvl.largest.score ||
+	    (c->score == lvl.largest.score && c->usage > lvl.largest.usage))
+		lvl.largest = *c;
+	if (!lvl.best.cgid || w > weight(&lvl.best) ||
+	    (w == weight(&lvl.best) && c->usage > lvl.best.usage)) {
 		lvl.runner = lvl.best;
 		lvl.best = *c;
-	} else if (!lvl.runner.cgid || c->score > lvl.runner.score ||
-		   (c->score == lvl.runner.score && c->usage > lvl.runner.usage)) {
+	} else if (!lvl.runner.cgid || w > weight(&lvl.runner) ||
+		   (w == weight(&lvl.runner) && c->usage > lvl.runner.usage)) {
 		lvl.runner = *c;
 	}
 }
@@ -317,10 +475,17 @@ static __always_inline void consider_child(struct cgroup_subsys_state *pos)
 	}
 	prot = c.emin > c.elow ? c.emin : c.elow;
 	c.score = c.usage > prot ? c.usage - prot : 0;
-	if (c.flags & OOM_EXT_CG_PREFER)
+	/* Growth within the protection is protected too. */
+	c.growth = growth_of(c.cgid, c.usage);
+	if (c.growth > c.score)
+		c.growth = c.score;
+	if (c.flags & OOM_EXT_CG_PREFER) {
 		c.score <<= BIAS_SHIFT;
-	else if (c.flags & OOM_EXT_CG_AVOID)
+		c.growth <<= BIAS_SHIFT;
+	} else if (c.flags & OOM_EXT_CG_AVOID) {
 		c.score >>= BIAS_SHIFT;
+		c.growth >>= BIAS_SHIFT;
+	}
 	consider(&c);
 }
 
@@ -333,6 +498,18 @@ enum step {
 	STEP_OOM_GROUP,		/* memory.oom.group: the kernel kills them all */
 	STEP_GROUP_KILL,	/* configured: kill every process */
 };
+
+/*
+ * Growth decided the level when the winner is not the largest by score:
+ * then the largest is the one to show beside it.
+ */
+static __always_inline void by_growth(void)
+{
+	if (!lvl.largest.cgid || lvl.largest.cgid == lvl.best.cgid)
+		return;
+	lvl.runner = lvl.largest;
+	lvl.best.flags |= OOM_EXT_CG_GROWTH;
+}
 
 /*
  * One level of the walk at cgroup @cgid: stop there, or compare its
@@ -356,6 +533,7 @@ __noinline int walk_level(u64 cgid)
 	lvl.children_low = memcg->memory.children_low_usage.counter;
 	__builtin_memset(&lvl.best, 0, sizeof(lvl.best));
 	__builtin_memset(&lvl.runner, 0, sizeof(lvl.runner));
+	__builtin_memset(&lvl.largest, 0, sizeof(lvl.largest));
 	if (!oom_group && !(flags & OOM_EXT_CG_GROUP_KILL)) {
 		bpf_rcu_read_lock();
 		bpf_for_each(css, pos, &memcg->css, BPF_CGROUP_ITER_CHILDREN)
@@ -379,6 +557,7 @@ __noinline int walk_level(u64 cgid)
 		own.usage = scan.total_pages;
 		consider(&own);
 	}
+	by_growth();
 	return lvl.best.flags & OOM_EXT_CG_OWN_TASKS ? STEP_OWN_TASKS : STEP_DESCEND;
 }
 
@@ -391,9 +570,11 @@ static __always_inline void explain_level(int depth, u64 parent)
 	lv->parent_cgid = parent;
 	lv->chosen_cgid = lvl.best.cgid;
 	lv->chosen_score = lvl.best.score;
+	lv->chosen_growth = lvl.best.growth;
 	lv->chosen_flags = lvl.best.flags;
 	lv->runner_cgid = lvl.runner.cgid;
 	lv->runner_score = lvl.runner.score;
+	lv->runner_growth = lvl.runner.growth;
 	lv->runner_flags = lvl.runner.flags;
 	oom_ext_explain.nr_levels = depth + 1;
 }
@@ -545,6 +726,7 @@ int BPF_PROG(forget_cgroup, struct cgroup *cgrp, const char *path)
 	u64 cgid = cgrp->kn->id;
 
 	bpf_map_delete_elem(&cgroup_config, &cgid);
+	bpf_map_delete_elem(&history, &cgid);
 	return 0;
 }
 

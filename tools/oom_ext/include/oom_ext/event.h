@@ -30,6 +30,7 @@ enum oom_ext_action {
 #define OOM_EXT_CG_OWN_TASKS	(1U << 4)	/* the processes charged to the parent itself */
 #define OOM_EXT_CG_OOM_GROUP	(1U << 5)	/* memory.oom.group=1 */
 #define OOM_EXT_CG_XATTR	(1U << 6)	/* prefer/avoid/omit from an oomd_* mark */
+#define OOM_EXT_CG_GROWTH	(1U << 7)	/* chosen for its recent growth */
 
 #define OOM_EXT_MAX_LEVELS	8
 
@@ -43,6 +44,8 @@ struct oom_ext_level {
 	__u64 runner_cgid;
 	__u64 chosen_score;	/* pages, after bias */
 	__u64 runner_score;
+	__u64 chosen_growth;	/* pages grown recently, above protection, after bias */
+	__u64 runner_growth;
 	__u32 chosen_flags;	/* OOM_EXT_CG_* */
 	__u32 runner_flags;
 };

@@ -3,12 +3,13 @@
  * tools/oom_ext oom_cgroup_aware, run as a user runs it: the built loader
  * attached to a test memcg, one rule per test.
  *
- * Each scenario is a small tree below the domain "ca" (memory.max set,
- * no swap): sleepers that hold a fixed amount of memory, then, with the
- * loader attached, a trigger task whose allocation pushes the domain over
- * its limit. The test waits for the victims to die (waitpid), checks that
- * every other task lives, and that the domain's memory.events counted
- * exactly those kills.
+ * Each scenario is a small tree below the domain "ca" (no swap): tasks
+ * that hold a fixed amount of memory, all started before the loader, then,
+ * with the loader attached, the domain's memory.max lowered below their
+ * sum. Nothing grows while the policy watches, so these are the size
+ * rules (growth.c has the growth rule). The test waits for the victims to
+ * die (waitpid), checks that every other task lives, and that the
+ * domain's memory.events counted exactly those kills.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,13 +32,13 @@
 #define CA_MAX_TASKS	8
 
 struct ca_task {
-	const char *cg;		/* below the domain; the last task is the trigger */
+	const char *cg;		/* below the domain */
 	long mib;
 	int adj;
 };
 
 struct ca_case {
-	const char *max;			/* the domain's memory.max */
+	const char *max;			/* the domain's memory.max, set last */
 	const char *groups[CA_MAX_GROUPS];	/* created in order */
 	const char *set[4][3];			/* { group, file, value } */
 	struct ca_task tasks[CA_MAX_TASKS];
@@ -143,7 +144,7 @@ static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
 	char path[512], parent[512];
 	int i;
 
-	OT_ASSERT(!ot_cg_write(t->dom, "memory.max", "%s", c->max), "memory.max");
+	OT_ASSERT(!ot_cg_write(t->dom, "memory.max", "max"), "memory.max");
 	for (i = 0; i < CA_MAX_GROUPS && c->groups[i]; i++) {
 		char *slash;
 
@@ -177,7 +178,7 @@ static enum oom_test_status build_tree(struct ca *t, const struct ca_case *c)
 	return OOM_TEST_PASS;
 }
 
-/* Start every task of @c but the trigger. */
+/* Start every task of @c. */
 static enum oom_test_status start_tasks(struct ca *t, const struct ca_case *c)
 {
 	char path[512];
@@ -186,14 +187,23 @@ static enum oom_test_status start_tasks(struct ca *t, const struct ca_case *c)
 	for (i = 0; i < CA_MAX_TASKS && c->tasks[i].cg; i++) {
 		struct ot_hog hog = { .mib = c->tasks[i].mib, .adj = c->tasks[i].adj };
 
-		if (i + 1 < CA_MAX_TASKS && !c->tasks[i + 1].cg)
-			break;	/* the trigger */
 		ca_path(t, c->tasks[i].cg, path, sizeof(path));
 		OT_ASSERT(!ot_child_spawn_hog(&t->kids[i], path, &hog),
 			  "task %d (%s) did not start", i, c->tasks[i].cg);
 	}
-	t->nr_kids = i + 1;
+	t->nr_kids = i;
 	return OOM_TEST_PASS;
+}
+
+/*
+ * The OOM: the domain's memory.max lowered below what its tasks hold. The
+ * write reclaims (nothing: no swap), then declares the memcg OOM and
+ * returns once the kill brought the usage under the limit.
+ */
+static void squeeze(struct ca *t, const struct ca_case *c)
+{
+	if (ot_cg_write(t->dom, "memory.max", "%s", c->max))
+		ot_info("memory.max %s: %s", c->max, strerror(errno));
 }
 
 /* The loader's argv: -c DOMAIN -i 0, then @c's options with PATHs resolved. */
@@ -226,11 +236,10 @@ static void loader_args(struct ca *t, const struct ca_case *c, bool dry_run,
  */
 static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 {
-	int trig, i, sig, nr_victims = 0, first = -1;
+	int i, sig, nr_victims = 0, first = -1;
 	const char *argv[16];
 	enum oom_test_status st;
 	char path[512], line[512], want[64];
-	struct ot_hog hog;
 	long long kills, before;
 
 	before = ot_cg_read_key(t->dom, "memory.events", "oom_kill");
@@ -239,7 +248,6 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 		st = start_tasks(t, c);
 	if (st)
 		return st;
-	trig = t->nr_kids - 1;
 	loader_args(t, c, false, argv);
 	st = ot_loader_start(&t->loader, "oom_cgroup_aware", argv, 0);
 	if (!st)
@@ -257,9 +265,7 @@ static enum oom_test_status run_case(struct ca *t, const struct ca_case *c)
 			  "the loader did not report \"%s\"", c->late_seen);
 		ot_info("%s", line);
 	}
-	hog = (struct ot_hog){ .mib = c->tasks[trig].mib, .adj = c->tasks[trig].adj };
-	ca_path(t, c->tasks[trig].cg, path, sizeof(path));
-	ot_child_spawn_hog(&t->kids[trig], path, &hog);
+	squeeze(t, c);
 
 	for (i = 0; i < t->nr_kids; i++) {
 		if (!(c->victims & (1U << i)))
@@ -536,7 +542,6 @@ static enum oom_test_status run_dry_run(void *ctx)
 	const char *argv[16];
 	enum oom_test_status st;
 	char path[512], line[512], want[64], report[1024], kernel_kill[64];
-	struct ot_hog trig = { .mib = 20 };
 	int kmsg, sig, i, said, found;
 
 	st = build_tree(t, &dry_case);
@@ -551,7 +556,7 @@ static enum oom_test_status run_dry_run(void *ctx)
 	if (st)
 		return st;
 	kmsg = ot_kmsg_open();
-	ot_child_spawn_hog(&t->kids[3], ca_path(t, "T", path, sizeof(path)), &trig);
+	squeeze(t, &dry_case);
 	sig = ot_child_wait_death(&t->kids[2], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "would kill pid", line, sizeof(line),
 				  OT_TIMEOUT_MS);
@@ -603,8 +608,7 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 	struct ca *t = ctx;
 	const char *argv[16];
 	enum oom_test_status st;
-	char path[512], line[512], report[1024], kernel_kill[64];
-	struct ot_hog trig = { .mib = 20 };
+	char line[512], report[1024], kernel_kill[64];
 	int kmsg, sig, said, found;
 
 	st = build_tree(t, &c);
@@ -619,7 +623,7 @@ static enum oom_test_status run_nothing_eligible(void *ctx)
 	if (st)
 		return st;
 	kmsg = ot_kmsg_open();
-	ot_child_spawn_hog(&t->kids[2], ca_path(t, "T", path, sizeof(path)), &trig);
+	squeeze(t, &c);
 	sig = ot_child_wait_death(&t->kids[1], OT_TIMEOUT_MS);
 	said = ot_proc_read_until(t->loader.out, "passed", line, sizeof(line), OT_TIMEOUT_MS);
 	found = ot_kmsg_wait_for(kmsg, "Killed process", report, sizeof(report), OT_TIMEOUT_MS);

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_cgroup_aware's growth rule: a cgroup that grew by a quarter or more
+ * of the level's usage in the last 4 s is chosen over a larger steady
+ * one; growth within protection is protected; growth that stopped earlier
+ * does not count; without growth the size rule is unchanged.
+ *
+ * A domain "gr" (no swap) with tenants below it. Steady tenants fill their
+ * memory before the loader starts, so the sampler never sees them grow.
+ * The OOM comes from a tenant that grows until it is killed, or, where
+ * nothing may grow, from lowering the domain's memory.max below its usage.
+ * Each test waits for deaths (waitpid), checks the others live, and reads
+ * the loader's explanation: which cgroup won the level, and "by growth"
+ * or "by size".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "oom_test.h"
+#include "policy_util.h"
+#include "util.h"
+
+/* More than the growth window: 8 samples, 0.5 s apart. */
+#define WINDOW_PASSED_S	5
+
+struct gr {
+	char *dom;
+	struct ot_child a, b;	/* the steady tenant, the other */
+	struct ot_proc loader;
+};
+
+static enum oom_test_status setup_gr(void **ctx)
+{
+	struct gr *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		OT_FAIL("no memory");
+	t->a.pid = -1;
+	t->b.pid = -1;
+	t->loader.out = -1;
+	t->loader.err = -1;
+	t->dom = ot_cg_create("gr");
+	if (!t->dom || ot_cg_write(t->dom, "memory.swap.max", "0") ||
+	    ot_cg_write(t->dom, "memory.max", "100M") ||
+	    ot_cg_write(t->dom, "cgroup.subtree_control", "+memory") || !ot_cg_create("gr/a") ||
+	    !ot_cg_create("gr/b")) {
+		if (t->dom)
+			ot_cg_destroy(t->dom);
+		free(t->dom);
+		free(t);
+		OT_FAIL("cannot set up the memcgs");
+	}
+	*ctx = t;
+	return OOM_TEST_PASS;
+}
+
+static void cleanup_gr(void *ctx)
+{
+	struct gr *t = ctx;
+
+	ot_proc_kill(&t->loader);
+	ot_child_reap(&t->a);
+	ot_child_reap(&t->b);
+	ot_cg_destroy(t->dom);
+	free(t->dom);
+	free(t);
+}
+
+#define GR_TEST(_var, _name, _desc, _run)				\
+	static struct oom_test _var = {					\
+		.name = _name,						\
+		.description = _desc,					\
+		.setup = setup_gr,					\
+		.run = _run,						\
+		.cleanup = cleanup_gr,					\
+	};								\
+	REGISTER_OOM_TEST(&_var)
+
+static const char *sub(struct gr *t, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->dom, name);
+	return buf;
+}
+
+/* @mib MiB in cgroup @name, held still; or, with @grow, then growing. */
+static enum oom_test_status tenant(struct gr *t, struct ot_child *c, const char *name, long mib,
+				   bool grow)
+{
+	struct ot_hog hog = { .mib = mib, .grow = grow };
+	char path[512];
+
+	OT_ASSERT(!ot_child_spawn_hog(c, sub(t, name, path, sizeof(path)), &hog),
+		  "the tenant in %s did not start", name);
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status start_loader(struct gr *t, bool dry_run)
+{
+	const char *args[] = { "-i", "0", "-c", t->dom, dry_run ? "-n" : NULL, NULL };
+	enum oom_test_status st = ot_loader_start(&t->loader, "oom_cgroup_aware", args, 0);
+
+	return st ?: ot_loader_attached(&t->loader);
+}
+
+/*
+ * The loader's decision (@what: "killed pid N " or "would kill pid N ")
+ * and the level's explanation, which must contain @explains and say what
+ * decided it: @by, "by growth" or "by size".
+ */
+static enum oom_test_status decided(struct gr *t, const char *what, pid_t pid,
+				    const char *explains, const char *by)
+{
+	char line[1024], want[64];
+
+	snprintf(want, sizeof(want), "%s pid %d ", what, pid);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, what, line, sizeof(line), OT_TIMEOUT_MS),
+		  "the loader reported no \"%s\"", what);
+	ot_info("%s", line);
+	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "  in ", line, sizeof(line), OT_TIMEOUT_MS),
+		  "no explanation line");
+	ot_info("%s", line);
+	OT_ASSERT(strstr(line, explains), "expected \"%s\"", explains);
+	OT_ASSERT(strstr(line, by), "expected \"%s\"", by);
+	/* The grower's growth is shown wherever it won. */
+	OT_ASSERT(pid != t->b.pid || (strstr(line, "chose b (") && strstr(line, ", grew ")),
+		  "no growth shown for the grower");
+	return OOM_TEST_PASS;
+}
+
+/* @dead died of SIGKILL, @alive lives. */
+static enum oom_test_status outcome(struct ot_child *dead, struct ot_child *alive)
+{
+	OT_ASSERT(ot_child_wait_death(dead, OT_TIMEOUT_MS) == SIGKILL, "the victim lives");
+	OT_ASSERT(ot_child_alive(alive), "the other tenant died");
+	return OOM_TEST_PASS;
+}
+
+/*
+ * A steady 60 MiB tenant, then a grower: the OOM comes when the grower
+ * has about 40 MiB, less than the steady one, and it is the one chosen.
+ * With @dry_run the choice is only reported, and the kernel kills the
+ * largest; the grower, spared, grows on.
+ */
+static enum oom_test_status smaller_grower(struct gr *t, bool dry_run)
+{
+	enum oom_test_status st;
+
+	st = tenant(t, &t->a, "a", 60, false);
+	if (!st)
+		st = start_loader(t, dry_run);
+	if (!st)
+		st = tenant(t, &t->b, "b", 4, true);
+	if (!st)
+		st = decided(t, dry_run ? "would kill" : "killed", t->b.pid, "chose b (",
+			     " by growth");
+	if (st || !dry_run)
+		return st ?: outcome(&t->b, &t->a);
+	OT_ASSERT(ot_child_wait_death(&t->a, OT_TIMEOUT_MS) == SIGKILL,
+		  "the kernel did not kill the largest");
+	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status run_smaller(void *ctx)
+{
+	return smaller_grower(ctx, false);
+}
+
+GR_TEST(smaller_test, "ca_growth_smaller_grower_chosen",
+	"a cgroup growing to the OOM is chosen though a steady tenant is larger (60 MiB against about 40), by growth",
+	run_smaller)
+
+static enum oom_test_status run_dry(void *ctx)
+{
+	return smaller_grower(ctx, true);
+}
+
+GR_TEST(dry_test, "ca_growth_dry_run",
+	"-n reports the grower as its choice, by growth, and kills nothing itself: the kernel kills the largest",
+	run_dry)
+
+/* Growth after SIGUSR1: a grower that waits for its turn. */
+static volatile sig_atomic_t go;
+
+static void on_usr1(int sig)
+{
+	go = 1;
+}
+
+static int catch_usr1(const void *arg)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+static int grow_on_usr1(const void *arg)
+{
+	long page = sysconf(_SC_PAGESIZE), off;
+	char *p;
+
+	while (!go)
+		pause();
+	for (;;) {
+		p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 3;
+		for (off = 0; off < 1 << 20; off += page)
+			p[off] = 1;
+	}
+}
+
+/*
+ * The grower first: 10 MiB, then a 30 MiB tenant arrives and stays still
+ * past the window; then the grower grows to the OOM and is the larger.
+ */
+static enum oom_test_status run_larger(void *ctx)
+{
+	struct gr *t = ctx;
+	struct ot_hog hog = { .mib = 10, .before = catch_usr1, .after = grow_on_usr1 };
+	enum oom_test_status st;
+	char path[512];
+
+	st = start_loader(t, false);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_child_spawn_hog(&t->b, sub(t, "b", path, sizeof(path)), &hog),
+		  "the grower did not start");
+	st = tenant(t, &t->a, "a", 30, false);
+	if (st)
+		return st;
+	/* The arrival's own growth must leave the window. */
+	sleep(WINDOW_PASSED_S);
+	kill(t->b.pid, SIGUSR1);
+	/* Size and growth agree: the level says size, and shows the growth. */
+	st = decided(t, "killed", t->b.pid, "chose b (", " by size");
+	if (st)
+		return st;
+	return outcome(&t->b, &t->a);
+}
+
+GR_TEST(larger_test, "ca_growth_larger_grower_chosen",
+	"the grower arrives first, a 30 MiB tenant after it and stays still: the grower, now the larger too, is chosen",
+	run_larger)
+
+/* Lower the domain's memory.max below its usage: an OOM with nothing growing. */
+static enum oom_test_status squeeze(struct gr *t, const char *max)
+{
+	OT_ASSERT(!ot_cg_write(t->dom, "memory.max", "%s", max), "memory.max %s: %s", max,
+		  strerror(errno));
+	return OOM_TEST_PASS;
+}
+
+/*
+ * Tenant a (@a_mib) before the loader, b (@b_mib) before it too or, with
+ * @b_after, once it runs; @wait_s later the limit goes down to @max. a
+ * must be chosen, by size, and b live.
+ */
+static enum oom_test_status steady_a_goes(struct gr *t, long a_mib, long b_mib, bool b_after,
+					  unsigned int wait_s, const char *max)
+{
+	enum oom_test_status st;
+
+	st = tenant(t, &t->a, "a", a_mib, false);
+	if (!st && !b_after)
+		st = tenant(t, &t->b, "b", b_mib, false);
+	if (!st)
+		st = start_loader(t, false);
+	if (!st && b_after)
+		st = tenant(t, &t->b, "b", b_mib, false);
+	if (st)
+		return st;
+	/* Growth leaves the window with time, nothing else to wait for. */
+	if (wait_s)
+		sleep(wait_s);
+	st = squeeze(t, max);
+	if (!st)
+		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
+	return st ?: outcome(&t->a, &t->b);
+}
+
+/* Two steady tenants, 60 and 30 MiB, the limit lowered to 80: the 60 goes. */
+static enum oom_test_status run_steady(void *ctx)
+{
+	return steady_a_goes(ctx, 60, 30, false, 0, "80M");
+}
+
+GR_TEST(steady_test, "ca_growth_steady_by_size",
+	"nothing grows (the limit is lowered under two steady tenants): the larger is chosen, by size, as before",
+	run_steady)
+
+/*
+ * b has memory.low 64M and grows 40 MiB, all within it, once the loader
+ * runs, beside a steady 50 MiB a; the limit goes down to 80M. b's growth
+ * would outweigh a, but it is protected: a goes.
+ */
+static enum oom_test_status run_protected(void *ctx)
+{
+	struct gr *t = ctx;
+	char path[512];
+
+	OT_ASSERT(!ot_cg_write(sub(t, "b", path, sizeof(path)), "memory.low", "64M"),
+		  "memory.low");
+	return steady_a_goes(t, 50, 40, true, 0, "80M");
+}
+
+GR_TEST(protected_test, "ca_growth_protected",
+	"a tenant that grows 40 MiB within its memory.low of 64M stays protected: the steady 50 MiB one is chosen",
+	run_protected)
+
+/*
+ * b grows 30 MiB once the loader runs and then stays still past the
+ * window, beside a steady 50 MiB a; the limit goes down to 70M: b's old
+ * growth no longer counts, the larger goes.
+ */
+static enum oom_test_status run_old(void *ctx)
+{
+	return steady_a_goes(ctx, 50, 30, true, WINDOW_PASSED_S, "70M");
+}
+
+GR_TEST(old_test, "ca_growth_old_growth_forgotten",
+	"a tenant that grew 30 MiB and then stayed still for 5 s is not chosen for it: the larger steady tenant is",
+	run_old)
