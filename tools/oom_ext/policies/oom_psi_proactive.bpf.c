@@ -477,6 +477,17 @@ static void grace_end(struct grace *g, u64 now)
 }
 
 /*
+ * After a sleeping kfunc: is @g still @cgid's grace? psi_cgroup_offline()
+ * may have deleted it meanwhile, and the map may since have given the
+ * element to a new cgroup (elements are reused, never unmapped): then the
+ * grace is over, and nothing more is written to it.
+ */
+static bool grace_still(struct grace *g, u64 cgid)
+{
+	return *(volatile u64 *)&g->cgid == cgid;
+}
+
+/*
  * A rule holds for @cgid: find what the kill would hit, warn it, set the
  * deadline. Global functions, here and below: the verifier checks each
  * once, not once per call site and loop iteration.
@@ -501,6 +512,10 @@ __noinline int grace_warn(u64 cgid, u32 why, u64 seen_ns)
 	ret = bpf_oom_choose(memcg, &g->choice, sizeof(g->choice),
 			     BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
 	now = bpf_ktime_get_ns();
+	if (!grace_still(g, cgid)) {
+		bpf_put_mem_cgroup(memcg);
+		return 0;
+	}
 	if (ret <= 0) {
 		bpf_put_mem_cgroup(memcg);
 		/* Nothing to kill, or a victim still exiting: say so, wait. */
@@ -514,6 +529,8 @@ __noinline int grace_warn(u64 cgid, u32 why, u64 seen_ns)
 	ret = warn_signal ? bpf_oom_signal_choice(memcg, &g->choice, sizeof(g->choice),
 						  warn_signal) : 0;
 	bpf_put_mem_cgroup(memcg);
+	if (!grace_still(g, cgid))
+		return 0;
 	g->signalled = ret > 0 ? ret : 0;
 	__sync_fetch_and_add(&stats.warned, 1);
 	/* Signalled by now: the record's time closes the warning's latency. */
@@ -541,6 +558,11 @@ __noinline int grace_kill(u64 cgid, u32 why)
 	ret = bpf_oom_kill_choice(memcg, &g->choice, sizeof(g->choice),
 				  BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK);
 	bpf_put_mem_cgroup(memcg);
+	if (!grace_still(g, cgid)) {
+		if (ret > 0)
+			__sync_fetch_and_add(&stats.grace_kills, 1);
+		return 0;
+	}
 	/* An earlier victim is still exiting: the next tick tries again. */
 	if (ret == -EAGAIN) {
 		g->state = GRACE_WAIT;
