@@ -184,9 +184,10 @@ int oom_ext_run(struct oom_ext_loop *loop, const struct oom_ext_opts *opts)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* The metrics file exists once the attached line is out. */
+	oom_ext_metrics_write(loop);
 	if (loop->attached)
 		oom_ext_print(loop->attached, loop->attached_rec);
-	oom_ext_metrics_write(loop);
 
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (loop->events)

@@ -131,15 +131,23 @@ static void exec_child(const char *cmd, const struct oom_ext_victim *v, const ch
 		       const char *cmdline, int uid)
 {
 	char num[32], unit[256];
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigset_t none;
+	int fd;
 
 	/* The loop's signals are blocked for its signalfd: not the hook's. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
-	if (fd >= 0)
+	/*
+	 * stdin from /dev/null; stdout to the loader's stderr, so that the
+	 * command's output never lands in a --json stream; stderr as is.
+	 */
+	fd = open("/dev/null", O_RDONLY);
+	if (fd > STDIN_FILENO) {
 		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	/* Nor the loader's oom_score_adj, which keeps the loader alive. */
 	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -199,9 +207,14 @@ void oom_ext_exec_hook(struct oom_ext_loop *loop, const char *opt, const char *c
 	int uid = v->uid;
 	pid_t pid;
 
-	for (i = 0; i < ARRAY_SIZE(children) && !c; i++)
+	for (i = 0; i < ARRAY_SIZE(children) && !c; i++) {
+		/* A child the loop does not watch (no pidfd) is reaped here. */
+		if (children[i].pid && children[i].w.fd < 0 &&
+		    waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
+			children[i].pid = 0;
 		if (!children[i].pid)
 			c = &children[i];
+	}
 	if (!c) {
 		hooks_skipped++;
 		oom_ext_err("%s: %d commands are still running; not run for kill %s", opt,
@@ -229,13 +242,11 @@ void oom_ext_exec_hook(struct oom_ext_loop *loop, const char *opt, const char *c
 	c->pid = pid;
 	c->w.ready = child_exited;
 	c->w.fd = syscall(SYS_pidfd_open, pid, 0);
-	if (c->w.fd < 0 || oom_ext_loop_add(loop, &c->w, EPOLLIN)) {
-		/* No pidfd: reaped by the next command that finds this slot. */
-		if (c->w.fd >= 0)
-			close(c->w.fd);
-		waitpid(pid, NULL, WNOHANG);
-		c->pid = 0;
+	if (c->w.fd >= 0 && oom_ext_loop_add(loop, &c->w, EPOLLIN)) {
+		close(c->w.fd);
+		c->w.fd = -1;
 	}
+	/* Without a watch, the slot stays taken until a later call reaps it. */
 }
 
 /*
@@ -329,6 +340,9 @@ static void journal(const char *id, int prio, const char *what, const struct oom
 	journal_field(f, "TOOL", tool);
 	journal_field(f, "CGROUP", v->cgroup);
 	journal_field(f, "UNIT", oom_ext_cgroup_unit(v->cgroup, unit, sizeof(unit)));
+	/* journalctl -u UNIT matches this field in entries from root. */
+	if (unit[0])
+		journal_field(f, "OBJECT_SYSTEMD_UNIT", unit);
 	snprintf(num, sizeof(num), "%u", v->pid);
 	journal_field(f, "PID", num);
 	journal_field(f, "COMM", v->comm ?: "");

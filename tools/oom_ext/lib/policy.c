@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -164,7 +165,7 @@ static const struct oom_ext_format decision_formats[] = {
 /* Tell the rest of the system (notify.c). */
 static void killed(struct oom_ext_loop *loop, const struct decision *d)
 {
-	char cgroup[512];
+	char cgroup[PATH_MAX];
 	struct oom_ext_victim v = {
 		.pid = d->e.pid, .reason = d->reason, .kill_id = d->kill_id,
 		.comm = d->e.comm, .uid = d->e.uid, .nr = d->e.nr_killed,

@@ -505,7 +505,7 @@ static void hooks_finished(void *arg, unsigned int replied, unsigned int total)
  */
 struct warned_task {
 	__u64 kill_id;
-	char cgroup[512];
+	char cgroup[PATH_MAX];
 	char comm[OOM_EXT_COMM_LEN];
 	int uid;
 };
@@ -542,7 +542,7 @@ static void warned_out(struct oom_ext_loop *loop, const struct view *v)
 	struct warned_task *w = &warned_tasks[warned_next++ % ARRAY_SIZE(warned_tasks)];
 	struct oom_ext_victim victim;
 	struct hooks_call *c;
-	char path[512];
+	char path[PATH_MAX];
 
 	w->kill_id = v->e.kill_id;
 	w->uid = oom_ext_task_info(v->e.pid, w->cgroup, sizeof(w->cgroup), w->comm,

@@ -8,10 +8,10 @@
  *   score  = usage above effective protection (memory.min/low, computed
  *            the way mm/page_counter.c does), x8 if preferred, /8 if
  *            avoided
- *   growth = what the usage rose by in the last 4 s (a timer samples
- *            every memcg each 0.5 s; falls, such as earlier kills, do not
- *            count), at most the score before bias (growth within the
- *            protection is protected too), with the same bias
+ *   growth = usage now minus the lowest usage of the last 4 s (a timer
+ *            samples every memcg each 0.5 s), at most the score before
+ *            bias (growth within the protection is protected too), with
+ *            the same bias
  *   weight = score + 4 x growth
  *
  * and descend into the heaviest: roughly the score each would have 16 s
@@ -132,22 +132,26 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
 }
 
 /*
- * Growth. Every GROWTH_TICK_NS a timer records the usage of every memcg;
- * a cgroup's growth is how much its usage rose since its oldest sample,
- * taken at most GROWTH_SAMPLES ticks (4 s) ago, or since it first
- * appeared (growth_of()). Short enough that growth which stopped a few
- * seconds before the OOM no longer counts; long enough to see a runaway
- * of a few MiB/s.
+ * Growth. Every GROWTH_TICK_NS a timer records the usage of every online
+ * memcg, with the time, in a ring of GROWTH_SAMPLES; a cgroup's growth is
+ * its usage now minus the lowest of its samples of the last
+ * GROWTH_WINDOW_NS (growth_of()). The lowest, not the oldest: a job whose
+ * workers keep growing while earlier OOMs kill some of them shows the
+ * growth since the last kill, and usage that goes up and down counts
+ * once, not at every rise. The window is short enough that growth which
+ * stopped a few seconds before the OOM no longer counts, long enough to
+ * see a runaway of a few MiB/s.
  */
 #define GROWTH_SAMPLES		8
 #define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
+#define GROWTH_WINDOW_NS	(4 * 1000 * 1000 * 1000ULL)
 /* Growth weighs this many times its size in a candidate's weight. */
 #define GROWTH_WEIGHT		4
 
 struct history {
 	u64 usage[GROWTH_SAMPLES];
-	u32 next;		/* the slot of the next sample: the oldest */
-	u32 nr;			/* samples so far, up to GROWTH_SAMPLES */
+	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
+	u32 next;			/* the slot of the next sample */
 };
 
 struct {
@@ -170,25 +174,40 @@ struct {
 
 static const struct history history_zero;
 
-/* One sample of the memcg at @pos, an RCU pointer. */
-static __always_inline void sample_one(struct cgroup_subsys_state *pos)
+/* Cgroups that found the history map full, at the last tick. */
+u64 unsampled;
+
+/*
+ * One sample of the memcg at @pos, an RCU pointer. Only online ones: a
+ * removed memcg stays on its parent's list until its last reference goes,
+ * and must not take back the entry cgroup_rmdir dropped. @full: the map
+ * was full this tick; no more inserts are tried.
+ */
+static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now, bool *full)
 {
 	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
-	u64 cgid = m->css.cgroup->kn->id;
-	struct history *h = bpf_map_lookup_elem(&history, &cgid);
+	struct history *h;
+	u64 cgid;
+	u32 slot;
 
+	if (!(m->css.flags & CSS_ONLINE))
+		return;
+	cgid = m->css.cgroup->kn->id;
+	h = bpf_map_lookup_elem(&history, &cgid);
 	if (!h) {
-		/* Full: cgroups past OOM_EXT_MAX_SAMPLED have no growth. */
-		if (bpf_map_update_elem(&history, &cgid, &history_zero, BPF_NOEXIST))
+		if (*full || bpf_map_update_elem(&history, &cgid, &history_zero, BPF_NOEXIST)) {
+			*full = true;
+			unsampled++;
 			return;
+		}
 		h = bpf_map_lookup_elem(&history, &cgid);
 		if (!h)
 			return;
 	}
-	h->usage[h->next & (GROWTH_SAMPLES - 1)] = m->memory.usage.counter;
-	h->next = (h->next + 1) & (GROWTH_SAMPLES - 1);
-	if (h->nr < GROWTH_SAMPLES)
-		h->nr++;
+	slot = h->next & (GROWTH_SAMPLES - 1);
+	h->usage[slot] = m->memory.usage.counter;
+	h->at_ns[slot] = now;
+	h->next = slot + 1;
 }
 
 /*
@@ -199,11 +218,14 @@ static int sample_usage(void *map, int *key, struct sampler *s)
 {
 	struct mem_cgroup *root = bpf_get_root_mem_cgroup();
 	struct cgroup_subsys_state *pos;
+	u64 now = bpf_ktime_get_ns();
+	bool full = false;
 
+	unsampled = 0;
 	if (root) {
 		bpf_rcu_read_lock();
 		bpf_for_each(css, pos, &root->css, BPF_CGROUP_ITER_DESCENDANTS_PRE)
-			sample_one(pos);
+			sample_one(pos, now, &full);
 		bpf_rcu_read_unlock();
 		bpf_put_mem_cgroup(root);
 	}
@@ -230,34 +252,26 @@ int start_sampler(void *ctx)
 }
 
 /*
- * @cgid's growth: what its usage rose by, step by step, from its oldest
- * sample through the others to @usage now. Falls do not count, so that a
- * job whose workers keep growing while earlier OOMs kill some of them
- * still shows the rate it grows at. 0 without a sample.
+ * @cgid's growth: @usage now minus the lowest of its samples of the last
+ * GROWTH_WINDOW_NS; 0 without one. A sample the timer is writing as this
+ * runs is at worst one tick newer or older than it says: the window moves
+ * by a tick, no more.
  */
 static __always_inline u64 growth_of(u64 cgid, u64 usage)
 {
 	struct history *h = bpf_map_lookup_elem(&history, &cgid);
-	u64 growth = 0, prev, cur;
-	u32 i, first, n;
+	u64 now = bpf_ktime_get_ns(), low = usage;
+	u32 i;
 
-	if (!h || !h->nr)
+	if (!h)
 		return 0;
-	n = h->nr;
-	first = n < GROWTH_SAMPLES ? 0 : h->next;
-	prev = h->usage[first & (GROWTH_SAMPLES - 1)];
-	for (i = 1; i <= GROWTH_SAMPLES; i++) {
-		if (i < n)
-			cur = h->usage[(first + i) & (GROWTH_SAMPLES - 1)];
-		else if (i == n)
-			cur = usage;
-		else
-			break;
-		if (cur > prev)
-			growth += cur - prev;
-		prev = cur;
+	for (i = 0; i < GROWTH_SAMPLES; i++) {
+		u64 at = h->at_ns[i];
+
+		if (at && now - at <= GROWTH_WINDOW_NS && h->usage[i] < low)
+			low = h->usage[i];
 	}
-	return growth;
+	return usage - low;
 }
 
 /*

@@ -248,7 +248,7 @@ static enum oom_test_status run_exec_after(void *ctx)
 	static const char *const vars[] = {
 		"OOM_EXT_NAME=runner\n", "OOM_EXT_UID=0\n", "OOM_EXT_CGROUP=" APP_CGROUP "\n",
 		"OOM_EXT_UNIT=" APP "\n", "OOM_EXT_N_PROCESSES=1\n",
-		"OOM_EXT_REASON=largest task\n", "OOM_EXT_CMDLINE=",
+		"OOM_EXT_REASON=largest task\n",
 	};
 	enum oom_test_status st;
 	unsigned int i;
@@ -277,6 +277,12 @@ static enum oom_test_status run_exec_after(void *ctx)
 		OT_ASSERT(strstr(env, vars[i]), "no %s in the command's environment: %s", vars[i],
 			  env);
 	OT_ASSERT(!strstr(env, "OOM_EXT_DEADLINE_USEC="), "a deadline after a kill without one");
+	/* Read after the kill: the job's (the runner's) command line, or empty if it was gone. */
+	OT_ASSERT(strstr(env, "OOM_EXT_CMDLINE=\n") || strstr(env, "OOM_EXT_CMDLINE=/"),
+		  "OOM_EXT_CMDLINE is neither empty nor the job's: %s", env);
+	OT_ASSERT(!strstr(env, "OOM_EXT_CMDLINE=/") || strstr(strstr(env, "OOM_EXT_CMDLINE=/"),
+								"runner"),
+		  "OOM_EXT_CMDLINE is not the job's: %s", env);
 	return OOM_TEST_PASS;
 }
 
@@ -374,7 +380,8 @@ static enum oom_test_status run_journal(void *ctx)
 	const char *const args[] = { "-i", "0", "-c", t->dom, NULL };
 	char entry[8192], id[32], want[3][64];
 	const char *const fields[] = {
-		MSG_KILL "\n", "CGROUP=" APP_CGROUP "\n", "UNIT=" APP "\n", "COMM=runner\n",
+		MSG_KILL "\n", "CGROUP=" APP_CGROUP "\n", "UNIT=" APP "\n",
+		"OBJECT_SYSTEMD_UNIT=" APP "\n", "COMM=runner\n",
 		"N_PROCESSES=1\n", "REASON=largest task\n", "TOOL=oom_simple\n",
 		"PRIORITY=4\n", want[0], want[1],
 	};
