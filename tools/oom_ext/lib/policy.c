@@ -160,6 +160,9 @@ static const struct oom_ext_format decision_formats[] = {
 	[OOM_EXT_FAILED] = { "decision",
 		"OOM in {domain}: the kernel refused to kill pid {pid} ({comm}): {error}; it decides{levels}",
 		decision_fields },
+	[OOM_EXT_CHOSEN] = { "decision",
+		"OOM in {domain}, asked without killing (a warning first): chose pid {pid} ({comm}){more} in {cgroup}, {mib} MiB: {reason}{levels}",
+		decision_fields },
 };
 
 /* Tell the rest of the system (notify.c). */
@@ -181,6 +184,7 @@ static int print_decision(struct oom_ext_loop *loop, const void *data, size_t si
 	static const char *const actions[] = {
 		[OOM_EXT_KILLED] = "kill", [OOM_EXT_DRY_RUN] = "dry_run",
 		[OOM_EXT_PASSED] = "pass", [OOM_EXT_FAILED] = "refused",
+		[OOM_EXT_CHOSEN] = "chosen",
 	};
 	const char *tool = program_invocation_short_name;
 	struct decision d = {};

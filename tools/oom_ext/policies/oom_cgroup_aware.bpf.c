@@ -729,7 +729,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	oom_ext_explain.nr_killed = killed;
 	oom_ext_report(oc, task, pages, OOM_EXT_KILLED, 0, reason);
 	bpf_task_release(task);
-	__sync_fetch_and_add(&stats.kills, killed);
+	oom_ext_count_kills(oc, killed);
 	return BPF_OOM_HANDLED;
 }
 

@@ -136,7 +136,7 @@ out:
 	 * PASS: the OOM goes on to the next policy up, then to the kernel.
 	 */
 	if (ret == BPF_OOM_HANDLED)
-		__sync_fetch_and_add(&stats.kills, 1);
+		oom_ext_count_kills(oc, 1);
 	else
 		__sync_fetch_and_add(&stats.passes, 1);
 	return ret;

@@ -94,6 +94,25 @@ static __always_inline bool oom_ext_task_killable(struct task_struct *task)
 	return !!BPF_CORE_READ(task, mm);
 }
 
+/*
+ * Is this OOM only bpf_oom_choose()'s dry run (oom_psi_proactive --grace
+ * asking what an OOM would kill, to warn it)? Then bpf_oom_kill_process()
+ * records the victim and kills nothing: report it as chosen, not killed,
+ * and count no kill. The policy still returns what a real OOM would get,
+ * so that the kernel records the same choice.
+ */
+static __always_inline bool oom_ext_choosing(struct oom_control *oc)
+{
+	return bpf_core_field_exists(oc->bpf_choice) && oc->bpf_choice && !oc->bpf_kill_choice;
+}
+
+/* Count @n processes killed, unless nothing was (see oom_ext_choosing()). */
+static __always_inline void oom_ext_count_kills(struct oom_control *oc, u64 n)
+{
+	if (!oom_ext_choosing(oc))
+		__sync_fetch_and_add(&stats.kills, n);
+}
+
 /* Send one decision to the loader; drops it if the ring buffer is full. */
 static __always_inline void oom_ext_report(struct oom_control *oc,
 					   struct task_struct *task, u64 pages,
@@ -112,7 +131,7 @@ static __always_inline void oom_ext_report(struct oom_control *oc,
 	e->pid = task ? task->pid : 0;
 	e->uid = task ? BPF_CORE_READ(task, real_cred, uid.val) : 0;
 	e->err = err;
-	e->action = action;
+	e->action = action == OOM_EXT_KILLED && oom_ext_choosing(oc) ? OOM_EXT_CHOSEN : action;
 	if (task)
 		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
 	else
@@ -150,7 +169,7 @@ static __always_inline int oom_ext_kill(struct oom_control *oc,
 		return BPF_OOM_PASS;
 	}
 	oom_ext_report(oc, task, pages, OOM_EXT_KILLED, 0, reason);
-	__sync_fetch_and_add(&stats.kills, 1);
+	oom_ext_count_kills(oc, 1);
 	return BPF_OOM_HANDLED;
 }
 

@@ -17,6 +17,7 @@ enum oom_ext_action {
 	OOM_EXT_DRY_RUN,	/* would have killed it; passed to the kernel */
 	OOM_EXT_PASSED,		/* nothing to do: the kernel decides */
 	OOM_EXT_FAILED,		/* bpf_oom_kill_process() refused */
+	OOM_EXT_CHOSEN,		/* bpf_oom_choose()'s dry run: chosen, not killed */
 };
 
 /*

@@ -44,6 +44,7 @@ struct notify {
 	char tmp[64];		/* a scratch directory of the test's own */
 	struct ot_child job;
 	struct ot_proc loader;
+	struct ot_proc policy;	/* a second loader, when a test has one */
 	int mnt_ns;		/* the runner's mount namespace, to go back to */
 	bool mounted;		/* a tmpfs on tmp */
 };
@@ -57,6 +58,8 @@ static enum oom_test_status setup_notify(void **ctx)
 	t->job.pid = -1;
 	t->loader.out = -1;
 	t->loader.err = -1;
+	t->policy.out = -1;
+	t->policy.err = -1;
 	t->mnt_ns = -1;
 	snprintf(t->tmp, sizeof(t->tmp), "/tmp/oom_ext_notify.%d", getpid());
 	mkdir(t->tmp, 0700);
@@ -81,6 +84,7 @@ static void cleanup_notify(void *ctx)
 	char cmd[128];
 
 	ot_proc_kill(&t->loader);
+	ot_proc_kill(&t->policy);
 	ot_child_reap(&t->job);
 	ot_cg_destroy(t->dom);
 	if (t->mnt_ns >= 0) {
@@ -107,8 +111,9 @@ static void cleanup_notify(void *ctx)
 	};								\
 	REGISTER_OOM_TEST(&_var)
 
-/* Start @tool with --json and @args; wait for its attached record. */
-static enum oom_test_status start(struct notify *t, const char *tool, const char *const args[])
+/* Start @tool as @p with --json and @args; wait for its attached record. */
+static enum oom_test_status start_as(struct ot_proc *p, const char *tool,
+				     const char *const args[])
 {
 	const char *argv[24] = { "--json" };
 	enum oom_test_status st;
@@ -117,15 +122,20 @@ static enum oom_test_status start(struct notify *t, const char *tool, const char
 
 	for (i = 0; args[i] && i < 22; i++)
 		argv[i + 1] = args[i];
-	st = ot_loader_start(&t->loader, tool, argv, 0);
+	st = ot_loader_start(p, tool, argv, 0);
 	if (st)
 		return st;
-	if (!ot_proc_read_until(t->loader.out, "\"event\":\"attached\"", line, sizeof(line),
+	if (!ot_proc_read_until(p->out, "\"event\":\"attached\"", line, sizeof(line),
 				OT_TIMEOUT_MS)) {
-		ot_proc_slurp(t->loader.err, line, sizeof(line));
+		ot_proc_slurp(p->err, line, sizeof(line));
 		OT_FAIL("%s did not attach: %s", tool, line);
 	}
 	return OOM_TEST_PASS;
+}
+
+static enum oom_test_status start(struct notify *t, const char *tool, const char *const args[])
+{
+	return start_as(&t->loader, tool, args);
 }
 
 /* The string value of "key" in a JSON line, into @buf; false if absent. */
@@ -478,6 +488,47 @@ static enum oom_test_status run_one_id(void *ctx)
 NOTIFY_TEST(one_id_test, "notify_one_kill_id",
 	    "--grace: the warning's and the kill's JSON lines, their two journal entries and --exec-after's OOM_EXT_KILL_ID carry the same kill id",
 	    run_one_id)
+
+/*
+ * oom_cgroup_aware attached where oom_psi_proactive --grace warns: the
+ * warning's bpf_oom_choose() runs the policy without killing. Its loader
+ * must report that choice as chosen, not as a kill, and leave no kill
+ * record: after the one kill at the deadline the xattrs count one.
+ */
+static enum oom_test_status run_choice(void *ctx)
+{
+	struct notify *t = ctx;
+	const char *const policy[] = { "-i", "0", "-c", t->dom, NULL };
+	const char *const args[] = { "-i", "0", "-c", t->dom, "--grace", "1s", "--warn-usage", "50",
+				     "--kill-usage", "99", "--prekill-hooks", "none", NULL };
+	struct ot_hog hog = { .mib = 30, .before = ignore_term };
+	char line[4096], want[32], v[32];
+	enum oom_test_status st;
+
+	st = start_as(&t->policy, "oom_cgroup_aware", policy);
+	if (!st)
+		st = start(t, "oom_psi_proactive", args);
+	if (!st && ot_child_spawn_hog(&t->job, t->app, &hog))
+		st = OOM_TEST_FAIL;
+	if (st)
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->policy.out, "\"event\":\"decision\"", line,
+				     sizeof(line), OT_TIMEOUT_MS), "the policy decided nothing");
+	ot_info("%s", line);
+	snprintf(want, sizeof(want), "\"pid\":%d,", t->job.pid);
+	OT_ASSERT(strstr(line, "\"action\":\"chosen\"") && strstr(line, want),
+		  "the warning's choice is not reported as chosen, pid %d", t->job.pid);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "\"event\":\"grace_kill\"", line,
+				     sizeof(line), OT_TIMEOUT_MS), "no kill at the deadline");
+	OT_ASSERT(ot_child_wait_death(&t->job, OT_TIMEOUT_MS) == SIGKILL, "the job lives");
+	OT_ASSERT(!strcmp(app_xattr(t, "user.oomd_ooms", v, sizeof(v)), "1"),
+		  "user.oomd_ooms is '%s' after one kill", v);
+	return OOM_TEST_PASS;
+}
+
+NOTIFY_TEST(choice_test, "notify_grace_choice_is_not_a_kill",
+	    "with oom_cgroup_aware attached, the --grace warning's dry run is reported by it as chosen (the job's pid), not killed; the one kill at the deadline counts once in user.oomd_ooms",
+	    run_choice)
 
 /*
  * The metrics file as Prometheus' own text parser reads it
