@@ -5,6 +5,9 @@
 #   . tooling/bench-args.sh
 #   bench_count PREFIX NAME VALUE            a positive whole number
 #   bench_names PREFIX NAME "VALUE" "ALLOWED" space-separated, each allowed
+#
+# And, in the VM, what the benchmarks that start OOM handlers share:
+#   stop_handler                             SIGTERM and reap every pid in pids[]
 
 bench_count() { # prefix name value
 	case $3 in
@@ -23,4 +26,13 @@ bench_names() { # prefix name value allowed
 			exit 2 ;;
 		esac
 	done
+}
+
+stop_handler() {
+	local p
+	# SIGTERM: background jobs of a script ignore SIGINT, and a daemon
+	# that does not handle it itself (earlyoom) would never exit.
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
 }

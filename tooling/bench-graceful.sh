@@ -3,9 +3,12 @@
 #
 #   tooling/bench-graceful.sh [TREE]     boots the VM and runs itself there
 #
-# In the VM, a memcg with memory.max 64M and no swap, and a batch job
-# (tooling/bench/ckpt.c) that grows by 1 MiB every 50 ms to 80 MiB, more
-# than the memcg has. RUNS runs of each:
+# Two parts, PARTS="graceful pg" (the default: both, in this order, each in
+# a VM boot of its own):
+#
+# graceful: in the VM, a memcg with memory.max 64M and no swap, and a batch
+# job (tooling/bench/ckpt.c) that grows by 1 MiB every 50 ms to 80 MiB, more
+# than the memcg has. RUNS (default 10) runs of each:
 #   kernel      no policy: the kernel's OOM killer ends the job at memory.max
 #   checkpoint  oom_psi_proactive --grace 2s --warn-usage 50: the job
 #               writes its checkpoint on SIGTERM and exits
@@ -15,16 +18,33 @@
 # rule seen to hold to the warning sent (the policy's after_rule_ms), and
 # how late the kill came after the deadline (late_ms), both by the
 # kernel's clock. Takes about 3 minutes under TCG.
+#
+# pg: tooling/bench-pg-peers.sh with RUNS=PG_RUNS (default 3) and its
+# HANDLERS: PostgreSQL when the whole machine runs out, the kernel alone,
+# earlyoom, nohang and --grace 5s --warn-signal INT. About 20 minutes.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-10}
+PG_RUNS=${PG_RUNS:-3}
+PARTS=${PARTS:-graceful pg}
 # shellcheck source=tooling/bench-args.sh
 . "$top/tooling/bench-args.sh"
 bench_count bench-graceful RUNS "$RUNS"
+bench_count bench-graceful PG_RUNS "$PG_RUNS"
+bench_names bench-graceful PARTS "$PARTS" "graceful pg"
 if [ "${1:-}" != --in-vm ]; then
 	tree=${1:-$top/out/linux}
-	exec "$top/tooling/vm.sh" "$tree" -- env RUNS="$RUNS" "$0" --in-vm
+	case " $PARTS " in
+	*" pg "*) RUNS=$PG_RUNS "$top/tooling/bench-pg-peers.sh" --check ;;
+	esac
+	case " $PARTS " in
+	*" graceful "*) "$top/tooling/vm.sh" "$tree" -- env RUNS="$RUNS" "$0" --in-vm ;;
+	esac
+	case " $PARTS " in
+	*" pg "*) RUNS=$PG_RUNS exec "$top/tooling/bench-pg-peers.sh" "$tree" ;;
+	esac
+	exit 0
 fi
 
 bin=$top/out/linux/tools/oom_ext/build/bin

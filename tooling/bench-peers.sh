@@ -246,7 +246,8 @@ start_handler() {
 	earlyoom) earlyoom -r 0 >$out 2>&1 & pids+=($!) ;;
 	nohang)
 		nohang_config "$s" >$res/nohang.conf
-		nohang --config $res/nohang.conf >$out 2>&1 & pids+=($!) ;;
+		# --monitor: without it nohang reads the config and exits.
+		nohang --monitor --config $res/nohang.conf >$out 2>&1 & pids+=($!) ;;
 	oomd)
 		oomd_config "$s" >$res/oomd.json
 		oomd --interval 1 --config $res/oomd.json --cgroup-fs /sys/fs/cgroup \
@@ -265,14 +266,7 @@ start_handler() {
 	sleep 1	# the daemons' first poll
 }
 
-stop_handler() {
-	local p
-	# SIGTERM: background jobs of a script ignore SIGINT, and a daemon
-	# that does not handle it itself (earlyoom) would never exit.
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
-}
+# stop_handler: tooling/bench-args.sh
 
 : >$res/all
 for s in $SCENARIOS; do

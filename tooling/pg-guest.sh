@@ -17,18 +17,15 @@
 set -uo pipefail
 
 bin=${1:?usage: pg-guest.sh LOADER_DIR}
-pgbin=/usr/lib/postgresql/15/bin
 cg=/sys/fs/cgroup/oom_ext_pg
-data=/tmp/oom_ext_pg/data
-sock=/tmp/oom_ext_pg
-log=/tmp/oom_ext_pg/server.log
+pg_dir=/tmp/oom_ext_pg
+# shellcheck source=tooling/pg-lib.sh
+. "$(dirname "$0")/pg-lib.sh"
 n=0
 failed=0
 
 echo "TAP version 13"
 echo "1..3"
-
-pg() { runuser -u postgres -- "$@"; }
 
 ok() { # name
 	n=$((n + 1))
@@ -54,53 +51,19 @@ skip_all() { # reason
 [ -x "$pgbin/postgres" ] || skip_all "PostgreSQL 15 is not installed (tooling/deps.sh)"
 [ -x "$bin/oom_psi_proactive" ] || skip_all "oom_psi_proactive is not built"
 
-mkdir -p "$sock" && chown postgres "$sock" || skip_all "cannot create $sock"
 echo "# initdb"
-pg "$pgbin/initdb" -D "$data" -A trust --no-sync -E UTF8 >/dev/null 2>&1 ||
-	skip_all "initdb failed"
+pg_initdb || skip_all "initdb failed"
 echo "+memory" > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p "$cg"
 echo 0 > "$cg/memory.swap.max"
 
-start_server() {
-	: > "$log"
-	chown postgres "$log"
-	# pg_ctl forks the postmaster from here: it and every backend are in $cg.
-	(echo $BASHPID > "$cg/cgroup.procs" &&
-		pg "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 120 \
-			-o "-k $sock -c listen_addresses= -c shared_buffers=16MB -c max_connections=10 -c fsync=off" \
-			start >/dev/null)
-}
-
-stop_server() {
-	# A clean shutdown: the next case's log must show no crash recovery.
-	pg "$pgbin/pg_ctl" -D "$data" -m fast -w -t 120 stop >/dev/null 2>&1
-	# Backends of a crashed server may linger a moment.
-	for _ in $(seq 100); do
-		[ -z "$(cat "$cg/cgroup.procs")" ] && return
-		sleep 0.1
-	done
-}
-
-# One incident: an idle session, then the query. Sets $idle_before,
-# $idle_after (the idle session's backend pid before and after, or empty)
-# and $query_out (what the query's psql printed).
+# One incident: an idle session, then the query (pg_incident).
 incident() {
-	local in out
-	coproc IDLE { pg psql -h "$sock" -X -q -t -A -d postgres 2>&1; }
-	in=${IDLE[1]}
-	out=${IDLE[0]}
-	echo "select pg_backend_pid();" >&"$in"
-	idle_before=
-	read -r -t 60 idle_before <&"$out"
-	# array_agg of 100M integers: far more than the cgroup has.
-	query_out=$(pg psql -h "$sock" -X -q -t -A -d postgres -c \
-		"select count(*) from (select array_agg(g) from generate_series(1, 100000000) g) s" 2>&1)
-	idle_after=
-	echo "select pg_backend_pid();" >&"$in" 2>/dev/null
-	read -r -t 60 idle_after <&"$out"
-	exec {in}>&- 2>/dev/null
-	wait "$IDLE_PID" 2>/dev/null
+	# 100M rows of generate_series: the planner drops the array_agg
+	# (count(*) does not need it), and the rows spill to a temporary file
+	# in the VM's in-memory /tmp, charged to the cgroup: far more than it
+	# has. bench-pg-peers.sh, with no limit, builds a real array instead.
+	pg_incident "select count(*) from (select array_agg(g) from generate_series(1, 100000000) g) s"
 	echo "# query: $query_out"
 	echo "# idle session backend: $idle_before, then: $idle_after"
 }
@@ -109,24 +72,24 @@ case_kernel_alone() {
 	local name=pg_kernel_alone_resets_sessions
 	echo max > "$cg/memory.high"
 	echo 256M > "$cg/memory.max"
-	start_server || { not_ok $name "the server did not start"; return; }
+	pg_start "$cg" || { not_ok $name "the server did not start"; return; }
 	incident
-	if ! grep -q "terminated by signal 9" "$log"; then
+	if ! grep -q "terminated by signal 9" "$pg_log"; then
 		not_ok $name "no backend terminated by signal 9 in the server log"
 	elif [ -n "$idle_after" ] && [ "$idle_after" = "$idle_before" ]; then
 		not_ok $name "the idle session survived the kernel's kill"
 	else
-		grep -E "terminated by signal|terminating any other|reinitializing" "$log" | sed 's/^/# log: /'
+		grep -E "terminated by signal|terminating any other|reinitializing" "$pg_log" | sed 's/^/# log: /'
 		ok $name
 	fi
-	stop_server
+	pg_stop "$cg"
 }
 
 case_grace() { # name memory.high
 	local name=$1 oom_kill lpid
 	echo "$2" > "$cg/memory.high"
 	echo 256M > "$cg/memory.max"
-	start_server || { not_ok "$name" "the server did not start"; return; }
+	pg_start "$cg" || { not_ok "$name" "the server did not start"; return; }
 	oom_kill=$(awk '/^oom_kill /{print $2}' "$cg/memory.events")
 	"$bin/oom_psi_proactive" -i 0 -c "$cg" --grace 5s --warn-signal INT --warn-usage 70 \
 		--prekill-hooks none > /tmp/oom_ext_pg/loader.log 2>&1 &
@@ -152,15 +115,15 @@ case_grace() { # name memory.high
 		not_ok "$name" "no calm at the deadline"
 	elif [ -z "$idle_after" ] || [ "$idle_after" != "$idle_before" ]; then
 		not_ok "$name" "the idle session did not survive"
-	elif grep -qE "terminated by signal|reinitializing|database system was not properly shut down" "$log"; then
-		grep -E "terminated by signal|reinitializing" "$log" | sed 's/^/# log: /'
+	elif grep -qE "terminated by signal|reinitializing|database system was not properly shut down" "$pg_log"; then
+		grep -E "terminated by signal|reinitializing" "$pg_log" | sed 's/^/# log: /'
 		not_ok "$name" "the server crashed or ran crash recovery"
 	elif [ "$(awk '/^oom_kill /{print $2}' "$cg/memory.events")" != "$oom_kill" ]; then
 		not_ok "$name" "a process was OOM-killed"
 	else
 		ok "$name"
 	fi
-	stop_server
+	pg_stop "$cg"
 }
 
 case_kernel_alone
