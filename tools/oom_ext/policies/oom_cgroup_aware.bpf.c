@@ -9,9 +9,9 @@
  *            the way mm/page_counter.c does), x8 if preferred, /8 if
  *            avoided
  *   growth = usage now minus the lowest usage of the last 4 s (a timer
- *            samples every memcg each 0.5 s), at most the score before
- *            bias (growth within the protection is protected too), with
- *            the same bias
+ *            samples every memcg each 0.5 s; what this policy killed there
+ *            counts as still used), at most the score before bias (growth
+ *            within the protection is protected too), with the same bias
  *   weight = score + 4 x growth
  *
  * and descend into the heaviest: roughly the score each would have 16 s
@@ -135,10 +135,12 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * Growth. Every GROWTH_TICK_NS a timer records the usage of every online
  * memcg, with the time, in a ring of GROWTH_SAMPLES; a cgroup's growth is
  * its usage now minus the lowest of its samples of the last
- * GROWTH_WINDOW_NS (growth_of()). The lowest, not the oldest: a job whose
- * workers keep growing while earlier OOMs kill some of them shows the
- * growth since the last kill, and usage that goes up and down counts
- * once, not at every rise. The window is short enough that growth which
+ * GROWTH_WINDOW_NS (growth_of()). The lowest, not the oldest: usage
+ * that goes up and down counts once, not at every rise. What this policy
+ * killed in a cgroup counts as still there (usage plus killed, in the
+ * samples and now): a job whose workers keep growing while its earlier
+ * OOMs kill some of them keeps its growth, where its bare usage would
+ * hover at the limit and look steady. The window is short enough that growth which
  * stopped a few seconds before the OOM no longer counts, long enough to
  * see a runaway of a few MiB/s.
  */
@@ -149,8 +151,9 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
 #define GROWTH_WEIGHT		4
 
 struct history {
-	u64 usage[GROWTH_SAMPLES];
+	u64 usage[GROWTH_SAMPLES];	/* each plus killed, when it was taken */
 	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
+	u64 killed;			/* pages this policy killed in the subtree */
 	u32 next;			/* the slot of the next sample */
 };
 
@@ -205,7 +208,7 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 			return;
 	}
 	slot = h->next & (GROWTH_SAMPLES - 1);
-	h->usage[slot] = m->memory.usage.counter;
+	h->usage[slot] = m->memory.usage.counter + h->killed;
 	h->at_ns[slot] = now;
 	h->next = slot + 1;
 }
@@ -260,11 +263,13 @@ int start_sampler(void *ctx)
 static __always_inline u64 growth_of(u64 cgid, u64 usage)
 {
 	struct history *h = bpf_map_lookup_elem(&history, &cgid);
-	u64 now = bpf_ktime_get_ns(), low = usage;
+	u64 now = bpf_ktime_get_ns(), low;
 	u32 i;
 
 	if (!h)
 		return 0;
+	usage += h->killed;
+	low = usage;
 	for (i = 0; i < GROWTH_SAMPLES; i++) {
 		u64 at = h->at_ns[i];
 
@@ -272,6 +277,29 @@ static __always_inline u64 growth_of(u64 cgid, u64 usage)
 			low = h->usage[i];
 	}
 	return usage - low;
+}
+
+/*
+ * @pages were killed down the path the walk took: count them in the
+ * history of every cgroup it chose (see the growth comment above).
+ */
+static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
+{
+	struct history *h;
+	u32 i;
+
+	if (dry_run || oom_ext_choosing(oc))
+		return;
+	bpf_for(i, 0, OOM_EXT_MAX_LEVELS) {
+		u64 cgid;
+
+		if (i >= oom_ext_explain.nr_levels)
+			break;
+		cgid = oom_ext_explain.levels[i & (OOM_EXT_MAX_LEVELS - 1)].chosen_cgid;
+		h = bpf_map_lookup_elem(&history, &cgid);
+		if (h)
+			__sync_fetch_and_add(&h->killed, pages);
+	}
 }
 
 /*
@@ -643,7 +671,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	int step = STEP_DESCEND, depth, ret;
 	struct task_struct *task;
 	const char *reason;
-	u64 cgid, pages;
+	u64 cgid, pages, group_pages;
 	u32 killed;
 
 	__sync_fetch_and_add(&stats.calls, 1);
@@ -713,11 +741,14 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 
 	if (step != STEP_GROUP_KILL || dry_run) {
 		ret = oom_ext_kill(oc, task, pages, reason);
+		if (ret == BPF_OOM_HANDLED)
+			growth_credit(oc, step == STEP_OOM_GROUP ? scan.total_pages : pages);
 		bpf_task_release(task);
 		return ret;
 	}
 
 	/* Group kill: the largest first, so that the OOM report names it. */
+	group_pages = scan.total_pages;
 	ret = bpf_oom_kill_process(oc, task, reason);
 	killed = kill_rest_of_group(oc, cgid) + !ret;
 	if (!killed) {
@@ -730,6 +761,7 @@ int BPF_PROG(cgroup_aware_oom, struct oom_control *oc, struct cgroup *cgrp)
 	oom_ext_report(oc, task, pages, OOM_EXT_KILLED, 0, reason);
 	bpf_task_release(task);
 	oom_ext_count_kills(oc, killed);
+	growth_credit(oc, group_pages);
 	return BPF_OOM_HANDLED;
 }
 
