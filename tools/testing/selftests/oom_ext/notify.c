@@ -230,7 +230,22 @@ NOTIFY_TEST(xattrs_test, "notify_oomd_xattrs",
 	    "each kill counts in the killed cgroup's user.oomd_ooms (1, then 2) and user.oomd_kill, as systemd-oomd's do; --no-oomd-xattrs leaves them",
 	    run_xattrs)
 
-/* Read what a command wrote to the FIFO @fifo until it closes it. */
+/*
+ * A FIFO in the test's directory and, in @cmd, a command that writes its
+ * environment there: returns the FIFO's read end (or -1), for read_fifo().
+ */
+static int env_fifo(struct notify *t, char *cmd, size_t len)
+{
+	char fifo[96];
+
+	snprintf(fifo, sizeof(fifo), "%s/env", t->tmp);
+	snprintf(cmd, len, "env > %s", fifo);
+	if (mkfifo(fifo, 0600))
+		return -1;
+	return open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* Read what a command wrote to the FIFO @fd until it closes it. */
 static void read_fifo(int fd, char *buf, size_t len)
 {
 	size_t got = 0;
@@ -253,7 +268,7 @@ static void read_fifo(int fd, char *buf, size_t len)
 static enum oom_test_status run_exec_after(void *ctx)
 {
 	struct notify *t = ctx;
-	char fifo[96], cmd[160], env[8192], want[128], id[32];
+	char cmd[160], env[8192], want[128], id[32];
 	const char *const args[] = { "-i", "0", "-c", t->dom, "--exec-after", cmd, NULL };
 	static const char *const vars[] = {
 		"OOM_EXT_NAME=runner\n", "OOM_EXT_UID=0\n", "OOM_EXT_CGROUP=" APP_CGROUP "\n",
@@ -265,10 +280,8 @@ static enum oom_test_status run_exec_after(void *ctx)
 	pid_t pid = -1;
 	int fd;
 
-	snprintf(fifo, sizeof(fifo), "%s/env", t->tmp);
-	snprintf(cmd, sizeof(cmd), "env > %s", fifo);
-	OT_ASSERT(!mkfifo(fifo, 0600), "mkfifo: %s", strerror(errno));
-	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = env_fifo(t, cmd, sizeof(cmd));
+	OT_ASSERT(fd >= 0, "the FIFO: %s", strerror(errno));
 	st = start(t, "oom_simple", args);
 	if (!st) {
 		st = one_kill(t, KILLED, id, sizeof(id));
@@ -431,7 +444,7 @@ static int ignore_term(const void *arg)
 static enum oom_test_status run_one_id(void *ctx)
 {
 	struct notify *t = ctx;
-	char fifo[96], cmd[160], env[8192], entry[8192], line[4096], warned[32], killed[32];
+	char cmd[160], env[8192], entry[8192], line[4096], warned[32], killed[32];
 	char want[96];
 	const char *const args[] = { "-i", "0", "-c", t->dom, "--grace", "1s", "--warn-usage", "50",
 				     "--kill-usage", "99", "--prekill-hooks", "none",
@@ -442,10 +455,8 @@ static enum oom_test_status run_one_id(void *ctx)
 
 	jfd = fake_journald(t);
 	OT_ASSERT(jfd >= 0, "cannot stand in for journald: %s", strerror(errno));
-	snprintf(fifo, sizeof(fifo), "%s/env", t->tmp);
-	snprintf(cmd, sizeof(cmd), "env > %s", fifo);
-	OT_ASSERT(!mkfifo(fifo, 0600), "mkfifo: %s", strerror(errno));
-	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = env_fifo(t, cmd, sizeof(cmd));
+	OT_ASSERT(fd >= 0, "the FIFO: %s", strerror(errno));
 	st = start(t, "oom_psi_proactive", args);
 	if (!st && ot_child_spawn_hog(&t->job, t->app, &hog))
 		st = OOM_TEST_FAIL;
