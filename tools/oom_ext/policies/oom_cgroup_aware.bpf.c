@@ -10,8 +10,10 @@
  *            avoided
  *   growth = usage now minus the lowest usage of the last 4 s (a timer
  *            samples every memcg each 0.5 s; what this policy killed there
- *            counts as still used), at most the score before bias (growth
- *            within the protection is protected too), with the same bias
+ *            counts as still used; after a kill there, minus the lowest
+ *            before it, while the usage keeps rising), at most the score
+ *            before bias (growth within the protection is protected too),
+ *            with the same bias
  *   weight = score + 4 x growth
  *
  * and descend into the heaviest: roughly the score each would have 16 s
@@ -143,6 +145,14 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * hover at the limit and look steady. The window is short enough that growth which
  * stopped a few seconds before the OOM no longer counts, long enough to
  * see a runaway of a few MiB/s.
+ *
+ * A kill in a cgroup also starts a growth spell there: its growth is then
+ * measured from the lowest sample before that kill, not only over the last
+ * GROWTH_WINDOW_NS, for as long as its usage (plus killed) keeps setting
+ * new highs, and ends once a window passes without one. A job whose
+ * surviving workers grow more slowly after each kill stays the cause of
+ * the OOMs it keeps causing, where its last 4 s alone would weigh less
+ * than a large steady tenant's size; growth is still at most the score.
  */
 #define GROWTH_SAMPLES		8
 #define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
@@ -154,6 +164,9 @@ struct history {
 	u64 usage[GROWTH_SAMPLES];	/* each plus killed, when it was taken */
 	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
 	u64 killed;			/* pages this policy killed in the subtree */
+	u64 spell_low;			/* the lowest sample before the spell's kill */
+	u64 spell_high;			/* the highest sample since */
+	u64 spell_high_ns;		/* when it was taken; 0: no spell */
 	u32 next;			/* the slot of the next sample */
 };
 
@@ -211,6 +224,14 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 	h->usage[slot] = m->memory.usage.counter + h->killed;
 	h->at_ns[slot] = now;
 	h->next = slot + 1;
+	if (!h->spell_high_ns)
+		return;
+	if (h->usage[slot] > h->spell_high) {
+		h->spell_high = h->usage[slot];
+		h->spell_high_ns = now;
+	} else if (now - h->spell_high_ns > GROWTH_WINDOW_NS) {
+		h->spell_high_ns = 0;
+	}
 }
 
 /*
@@ -255,36 +276,51 @@ int start_sampler(void *ctx)
 }
 
 /*
- * @cgid's growth: @usage now minus the lowest of its samples of the last
- * GROWTH_WINDOW_NS; 0 without one. A sample the timer is writing as this
- * runs is at worst one tick newer or older than it says: the window moves
- * by a tick, no more.
+ * The lowest of @h's samples of the last GROWTH_WINDOW_NS, and @low if
+ * that is lower. A sample the timer is writing as this runs is at worst
+ * one tick newer or older than it says: the window moves by a tick, no
+ * more. So do the spell's fields: a spell may end or start a tick late.
  */
-static __always_inline u64 growth_of(u64 cgid, u64 usage)
+static __always_inline u64 window_low(const struct history *h, u64 now, u64 low)
 {
-	struct history *h = bpf_map_lookup_elem(&history, &cgid);
-	u64 now = bpf_ktime_get_ns(), low;
 	u32 i;
 
-	if (!h)
-		return 0;
-	usage += h->killed;
-	low = usage;
 	for (i = 0; i < GROWTH_SAMPLES; i++) {
 		u64 at = h->at_ns[i];
 
 		if (at && now - at <= GROWTH_WINDOW_NS && h->usage[i] < low)
 			low = h->usage[i];
 	}
+	return low;
+}
+
+/*
+ * @cgid's growth: @usage now minus the lowest of its samples of the last
+ * GROWTH_WINDOW_NS, or, in a spell, minus the lowest before the spell's
+ * kill if that is lower; 0 without a sample.
+ */
+static __always_inline u64 growth_of(u64 cgid, u64 usage)
+{
+	struct history *h = bpf_map_lookup_elem(&history, &cgid);
+	u64 now = bpf_ktime_get_ns(), low;
+
+	if (!h)
+		return 0;
+	usage += h->killed;
+	low = window_low(h, now, usage);
+	if (h->spell_high_ns && h->spell_low < low)
+		low = h->spell_low;
 	return usage - low;
 }
 
 /*
  * @pages were killed down the path the walk took: count them in the
- * history of every cgroup it chose (see the growth comment above).
+ * history of every cgroup it chose, and start a spell in those not in
+ * one (see the growth comment above).
  */
 static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 {
+	u64 now = bpf_ktime_get_ns();
 	struct history *h;
 	u32 i;
 
@@ -297,8 +333,14 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 			break;
 		cgid = oom_ext_explain.levels[i & (OOM_EXT_MAX_LEVELS - 1)].chosen_cgid;
 		h = bpf_map_lookup_elem(&history, &cgid);
-		if (h)
-			__sync_fetch_and_add(&h->killed, pages);
+		if (!h)
+			continue;
+		if (!h->spell_high_ns) {
+			h->spell_low = window_low(h, now, ~0ULL);
+			h->spell_high = 0;
+			h->spell_high_ns = now;
+		}
+		__sync_fetch_and_add(&h->killed, pages);
 	}
 }
 

@@ -3,7 +3,9 @@
  * oom_cgroup_aware's growth rule: a cgroup that grew by a quarter or more
  * of the level's usage in the last 4 s is chosen over a larger steady
  * one; growth within protection is protected; growth that stopped earlier
- * does not count; without growth the size rule is unchanged.
+ * does not count; without growth the size rule is unchanged. A job that
+ * keeps causing OOMs after a kill keeps the growth it had from before it
+ * (a spell), until it stops growing.
  *
  * A domain "gr" (no swap) with tenants below it. Steady tenants fill their
  * memory before the loader starts, so the sampler never sees them grow.
@@ -32,6 +34,7 @@
 struct gr {
 	char *dom;
 	struct ot_child a, b;	/* the steady tenant, the other */
+	struct ot_child w;	/* a second worker in b */
 	struct ot_proc loader;
 };
 
@@ -43,6 +46,7 @@ static enum oom_test_status setup_gr(void **ctx)
 		OT_FAIL("no memory");
 	t->a.pid = -1;
 	t->b.pid = -1;
+	t->w.pid = -1;
 	t->loader.out = -1;
 	t->loader.err = -1;
 	t->dom = ot_cg_create("gr");
@@ -67,6 +71,7 @@ static void cleanup_gr(void *ctx)
 	ot_proc_kill(&t->loader);
 	ot_child_reap(&t->a);
 	ot_child_reap(&t->b);
+	ot_child_reap(&t->w);
 	ot_cg_destroy(t->dom);
 	free(t->dom);
 	free(t);
@@ -243,20 +248,28 @@ static int catch_usr1(const void *arg)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-static int grow_on_usr1(const void *arg)
+/* Touch 1 MiB more, then wait @pause_us; until killed. */
+static int grow_paced(useconds_t pause_us)
 {
 	long page = sysconf(_SC_PAGESIZE), off;
 	char *p;
 
-	while (!go)
-		pause();
 	for (;;) {
 		p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 3;
 		for (off = 0; off < 1 << 20; off += page)
 			p[off] = 1;
+		if (pause_us)
+			usleep(pause_us);
 	}
+}
+
+static int grow_on_usr1(const void *arg)
+{
+	while (!go)
+		pause();
+	return grow_paced(0);
 }
 
 /*
@@ -370,3 +383,88 @@ static enum oom_test_status run_old(void *ctx)
 GR_TEST(old_test, "ca_growth_old_growth_forgotten",
 	"a tenant that grew 30 MiB and then stayed still for 5 s is not chosen for it: the larger steady tenant is",
 	run_old)
+
+/* 2 MiB/s: a worker of a job that grows slowly. */
+static int grow_slowly(const void *arg)
+{
+	return grow_paced(500000);
+}
+
+/*
+ * Job b's second worker in t->w (@slow: growing 2 MiB/s, else a still
+ * 15 MiB), then a fast one in t->b that grows to the OOM and, the larger
+ * of the two, is killed first, by growth, over a steady @a_mib tenant.
+ */
+static enum oom_test_status job_first_kill(struct gr *t, long a_mib, bool slow)
+{
+	struct ot_hog hog = { .mib = slow ? 4 : 15, .after = slow ? grow_slowly : NULL };
+	enum oom_test_status st;
+	char path[512];
+
+	st = tenant(t, &t->a, "a", a_mib, false);
+	if (!st)
+		st = start_loader(t, false);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_child_spawn_hog(&t->w, sub(t, "b", path, sizeof(path)), &hog),
+		  "b's second worker did not start");
+	st = tenant(t, &t->b, "b", 4, true);
+	if (!st)
+		st = decided(t, "killed", t->b.pid, "chose b (", " by growth");
+	return st ?: outcome(&t->b, &t->a);
+}
+
+/*
+ * The job keeps the OOMs coming after its first kill, more slowly: its
+ * last 4 s alone (8 MiB) would weigh less than the steady 70 MiB tenant,
+ * but the spell its kill began keeps its growth since before that kill.
+ */
+static enum oom_test_status run_spell(void *ctx)
+{
+	struct gr *t = ctx;
+	enum oom_test_status st;
+	char line[1024];
+
+	st = job_first_kill(t, 70, true);
+	if (st)
+		return st;
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed", line, sizeof(line), OT_TIMEOUT_MS),
+		  "no second kill");
+	ot_info("%s", line);
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "  in ", line, sizeof(line), OT_TIMEOUT_MS),
+		  "no explanation line");
+	ot_info("%s", line);
+	OT_ASSERT(strstr(line, "chose b (") && strstr(line, " by growth"),
+		  "the second OOM did not choose the job by growth");
+	return outcome(&t->w, &t->a);
+}
+
+GR_TEST(spell_test, "ca_growth_spell_after_kill",
+	"a job whose fast worker was killed grows on at 2 MiB/s and is chosen again over a steady 70 MiB tenant, for its growth since before the first kill",
+	run_spell)
+
+/*
+ * The spell ends: after the first kill the job's other worker stays still;
+ * a window later the limit goes down under both, and the steady 60 MiB
+ * tenant goes, by size, not the 15 MiB job, which in a spell would weigh
+ * 75 (its growth since before the kill, 25 MiB, at most its score).
+ */
+static enum oom_test_status run_spell_ends(void *ctx)
+{
+	struct gr *t = ctx;
+	enum oom_test_status st;
+
+	st = job_first_kill(t, 60, false);
+	if (st)
+		return st;
+	/* A new high may come a tick after the kill; then a window must pass. */
+	sleep(WINDOW_PASSED_S + 2);
+	st = squeeze(t, "65M");
+	if (!st)
+		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
+	return st ?: outcome(&t->a, &t->w);
+}
+
+GR_TEST(spell_ends_test, "ca_growth_spell_ends",
+	"after the job's kill its other 15 MiB worker stays still: a window later its growth is forgotten and, the limit lowered, the steady 60 MiB tenant is chosen, by size",
+	run_spell_ends)
