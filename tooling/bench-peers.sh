@@ -282,7 +282,7 @@ for s in $SCENARIOS; do
 			log "$s $h run $run: $line"
 			# Who decided what (our loaders' decision lines and the levels that led there).
 			cat $res/handler.out $res/psi.out 2>/dev/null |
-				grep -E "killed pid|OOM declared|declared an OOM|would|^  in " |
+				grep -E "killed pid|OOM declared|declared an OOM|would|:   in " |
 				sed 's/^/bench:   /' >&2 || true
 			echo "$s $h $line" >>$res/all
 		done

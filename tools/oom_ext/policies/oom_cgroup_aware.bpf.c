@@ -148,11 +148,15 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  *
  * A kill in a cgroup also starts a growth spell there: its growth is then
  * measured from the lowest sample before that kill, not only over the last
- * GROWTH_WINDOW_NS, for as long as its usage (plus killed) keeps setting
- * new highs, and ends once a window passes without one. A job whose
- * surviving workers grow more slowly after each kill stays the cause of
- * the OOMs it keeps causing, where its last 4 s alone would weigh less
- * than a large steady tenant's size; growth is still at most the score.
+ * GROWTH_WINDOW_NS. The spell lasts while the cgroup keeps rising (a sample
+ * above the one before it) or being killed in, and ends once a window
+ * passes with neither. A job whose surviving workers grow more slowly
+ * after each kill stays the cause of the OOMs it keeps causing, where its
+ * last 4 s alone would weigh less than a large steady tenant's size;
+ * growth is still at most the score. Rises, not new highs: a kill is
+ * credited at once but its memory is freed a little later, so a sample
+ * can count the victim twice, a high the job then only matches when it
+ * has refilled what the victim held, at its next OOM.
  */
 #define GROWTH_SAMPLES		8
 #define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
@@ -165,8 +169,7 @@ struct history {
 	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
 	u64 killed;			/* pages this policy killed in the subtree */
 	u64 spell_low;			/* the lowest sample before the spell's kill */
-	u64 spell_high;			/* the highest sample since */
-	u64 spell_high_ns;		/* when it was taken; 0: no spell */
+	u64 spell_ns;			/* its last rise or kill; 0: no spell */
 	u32 next;			/* the slot of the next sample */
 };
 
@@ -203,7 +206,7 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 {
 	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
 	struct history *h;
-	u64 cgid;
+	u64 cgid, before;
 	u32 slot;
 
 	if (!(m->css.flags & CSS_ONLINE))
@@ -221,17 +224,18 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 			return;
 	}
 	slot = h->next & (GROWTH_SAMPLES - 1);
+	/* The previous sample; none yet counts as no rise. */
+	before = h->at_ns[(slot - 1) & (GROWTH_SAMPLES - 1)] ?
+		 h->usage[(slot - 1) & (GROWTH_SAMPLES - 1)] : ~0ULL;
 	h->usage[slot] = m->memory.usage.counter + h->killed;
 	h->at_ns[slot] = now;
 	h->next = slot + 1;
-	if (!h->spell_high_ns)
+	if (!h->spell_ns)
 		return;
-	if (h->usage[slot] > h->spell_high) {
-		h->spell_high = h->usage[slot];
-		h->spell_high_ns = now;
-	} else if (now - h->spell_high_ns > GROWTH_WINDOW_NS) {
-		h->spell_high_ns = 0;
-	}
+	if (h->usage[slot] > before)
+		h->spell_ns = now;
+	else if (now - h->spell_ns > GROWTH_WINDOW_NS)
+		h->spell_ns = 0;
 }
 
 /*
@@ -308,15 +312,15 @@ static __always_inline u64 growth_of(u64 cgid, u64 usage)
 		return 0;
 	usage += h->killed;
 	low = window_low(h, now, usage);
-	if (h->spell_high_ns && h->spell_low < low)
+	if (h->spell_ns && h->spell_low < low)
 		low = h->spell_low;
 	return usage - low;
 }
 
 /*
  * @pages were killed down the path the walk took: count them in the
- * history of every cgroup it chose, and start a spell in those not in
- * one (see the growth comment above).
+ * history of every cgroup it chose, start a spell in those not in one
+ * and extend it in the others (see the growth comment above).
  */
 static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 {
@@ -335,11 +339,9 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 		h = bpf_map_lookup_elem(&history, &cgid);
 		if (!h)
 			continue;
-		if (!h->spell_high_ns) {
+		if (!h->spell_ns)
 			h->spell_low = window_low(h, now, ~0ULL);
-			h->spell_high = 0;
-			h->spell_high_ns = now;
-		}
+		h->spell_ns = now;
 		__sync_fetch_and_add(&h->killed, pages);
 	}
 }
