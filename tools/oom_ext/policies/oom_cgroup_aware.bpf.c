@@ -10,8 +10,9 @@
  *            avoided
  *   growth = usage now minus the lowest usage of the last 4 s (a timer
  *            samples every memcg each 0.5 s; what this policy killed there
- *            counts as still used; after a kill there, minus the lowest
- *            before it, while the usage keeps rising), at most the score
+ *            counts as still used; after a kill there that growth
+ *            decided, minus the lowest before it, while the usage keeps
+ *            rising or being killed in), at most the score
  *            before bias (growth within the protection is protected too),
  *            with the same bias
  *   weight = score + 4 x growth
@@ -146,23 +147,29 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * stopped a few seconds before the OOM no longer counts, long enough to
  * see a runaway of a few MiB/s.
  *
- * A kill in a cgroup also starts a growth spell there: its growth is then
- * measured from the lowest sample before that kill, not only over the last
- * GROWTH_WINDOW_NS. The spell lasts while the cgroup keeps rising (a sample
- * above the one before it) or being killed in, and ends once a window
- * passes with neither. A job whose surviving workers grow more slowly
- * after each kill stays the cause of the OOMs it keeps causing, where its
- * last 4 s alone would weigh less than a large steady tenant's size;
- * growth is still at most the score. Rises, not new highs: a kill is
- * credited at once but its memory is freed a little later, so a sample
- * can count the victim twice, a high the job then only matches when it
- * has refilled what the victim held, at its next OOM.
+ * A kill in a cgroup chosen for its growth (weighing at least its score,
+ * GROWTH_WEIGHT x growth >= score) also starts a growth spell there: its
+ * growth is then measured from the lowest sample before that kill, not
+ * only over the last GROWTH_WINDOW_NS. The spell lasts while the cgroup
+ * keeps rising (a sample above the one before it by more than
+ * 1/2^SPELL_RISE_SHIFT of the usage) or being killed in, and ends once a window passes with
+ * neither. A job whose surviving workers grow more slowly after each kill
+ * stays the cause of the OOMs it keeps causing, where its last 4 s alone
+ * would weigh less than a large steady tenant's size; growth is still at
+ * most the score. A tenant killed for its size starts none: once it has
+ * refilled, it is steady again. Rises, not new highs: a kill is credited
+ * at once but its memory is freed a little later, so a sample can count
+ * the victim twice, a high the job then only matches when it has refilled
+ * what the victim held, at its next OOM. A rise must clear the noise of
+ * charge batches and caches, or a spell would never end.
  */
 #define GROWTH_SAMPLES		8
 #define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
 #define GROWTH_WINDOW_NS	(4 * 1000 * 1000 * 1000ULL)
 /* Growth weighs this many times its size in a candidate's weight. */
 #define GROWTH_WEIGHT		4
+/* A rise in a spell: above 1/256 of the usage, 0.8 % of it per second. */
+#define SPELL_RISE_SHIFT	8
 
 struct history {
 	u64 usage[GROWTH_SAMPLES];	/* each plus killed, when it was taken */
@@ -206,7 +213,7 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 {
 	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
 	struct history *h;
-	u64 cgid, before;
+	u64 cgid, before, spell, usage = m->memory.usage.counter;
 	u32 slot;
 
 	if (!(m->css.flags & CSS_ONLINE))
@@ -227,15 +234,20 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 	/* The previous sample; none yet counts as no rise. */
 	before = h->at_ns[(slot - 1) & (GROWTH_SAMPLES - 1)] ?
 		 h->usage[(slot - 1) & (GROWTH_SAMPLES - 1)] : ~0ULL;
-	h->usage[slot] = m->memory.usage.counter + h->killed;
+	h->usage[slot] = usage + h->killed;
 	h->at_ns[slot] = now;
 	h->next = slot + 1;
-	if (!h->spell_ns)
+	/*
+	 * The handler may start or extend the spell meanwhile, with a time
+	 * later than @now: compare signed, and change only what was seen.
+	 */
+	spell = h->spell_ns;
+	if (!spell)
 		return;
-	if (h->usage[slot] > before)
-		h->spell_ns = now;
-	else if (now - h->spell_ns > GROWTH_WINDOW_NS)
-		h->spell_ns = 0;
+	if (h->usage[slot] > before && h->usage[slot] - before > usage >> SPELL_RISE_SHIFT)
+		__sync_val_compare_and_swap(&h->spell_ns, spell, now);
+	else if ((s64)(now - spell) > (s64)GROWTH_WINDOW_NS)
+		__sync_val_compare_and_swap(&h->spell_ns, spell, 0);
 }
 
 /*
@@ -319,8 +331,9 @@ static __always_inline u64 growth_of(u64 cgid, u64 usage)
 
 /*
  * @pages were killed down the path the walk took: count them in the
- * history of every cgroup it chose, start a spell in those not in one
- * and extend it in the others (see the growth comment above).
+ * history of every cgroup it chose (once: "its own tasks" are their
+ * level's cgroup again), extend the spells of those in one and start one
+ * in those chosen for their growth (see the growth comment above).
  */
 static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 {
@@ -331,18 +344,31 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 	if (dry_run || oom_ext_choosing(oc))
 		return;
 	bpf_for(i, 0, OOM_EXT_MAX_LEVELS) {
-		u64 cgid;
+		struct oom_ext_level *lv;
+		u64 cgid, low;
 
 		if (i >= oom_ext_explain.nr_levels)
 			break;
-		cgid = oom_ext_explain.levels[i & (OOM_EXT_MAX_LEVELS - 1)].chosen_cgid;
+		lv = &oom_ext_explain.levels[i & (OOM_EXT_MAX_LEVELS - 1)];
+		if (lv->chosen_flags & OOM_EXT_CG_OWN_TASKS)
+			break;
+		cgid = lv->chosen_cgid;
 		h = bpf_map_lookup_elem(&history, &cgid);
 		if (!h)
 			continue;
-		if (!h->spell_ns)
-			h->spell_low = window_low(h, now, ~0ULL);
-		h->spell_ns = now;
 		__sync_fetch_and_add(&h->killed, pages);
+		if (h->spell_ns) {
+			h->spell_ns = now;
+			continue;
+		}
+		if (GROWTH_WEIGHT * lv->chosen_growth < lv->chosen_score)
+			continue;
+		/* Nothing to measure from (no sample in the window): no spell. */
+		low = window_low(h, now, ~0ULL);
+		if (low == ~0ULL)
+			continue;
+		h->spell_low = low;
+		h->spell_ns = now;
 	}
 }
 

@@ -190,23 +190,25 @@ GR_TEST(dry_test, "ca_growth_dry_run",
 	"-n reports the grower as its choice, by growth, and kills nothing itself: the kernel kills the largest",
 	run_dry)
 
-/* A tenant whose usage swings: 10 MiB more, then less, every 100 ms. */
+/* A tenant whose usage swings: *@arg MiB more, then less, every 100 ms. */
 static int swing(const void *arg)
 {
-	long page = sysconf(_SC_PAGESIZE), off;
+	long page = sysconf(_SC_PAGESIZE), off, len = *(const long *)arg << 20;
 	char *p;
 
 	for (;;) {
-		p = mmap(NULL, 10 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 3;
-		for (off = 0; off < 10 << 20; off += page)
+		for (off = 0; off < len; off += page)
 			p[off] = 1;
 		usleep(50000);
-		munmap(p, 10 << 20);
+		munmap(p, len);
 		usleep(50000);
 	}
 }
+
+static const long swing_10 = 10, swing_1 = 1;
 
 /*
  * A 50 MiB tenant that swings by 10 MiB all the time, and a grower: the
@@ -215,7 +217,7 @@ static int swing(const void *arg)
 static enum oom_test_status run_swing(void *ctx)
 {
 	struct gr *t = ctx;
-	struct ot_hog hog = { .mib = 50, .after = swing };
+	struct ot_hog hog = { .mib = 50, .after = swing, .arg = &swing_10 };
 	enum oom_test_status st;
 	char path[512];
 
@@ -457,7 +459,7 @@ static enum oom_test_status run_spell_ends(void *ctx)
 	st = job_first_kill(t, 60, false);
 	if (st)
 		return st;
-	/* A new high may come a tick after the kill; then a window must pass. */
+	/* The victim, counted twice until freed, may rise a tick after the kill. */
 	sleep(WINDOW_PASSED_S + 2);
 	st = squeeze(t, "65M");
 	if (!st)
@@ -468,3 +470,46 @@ static enum oom_test_status run_spell_ends(void *ctx)
 GR_TEST(spell_ends_test, "ca_growth_spell_ends",
 	"after the job's kill its other 15 MiB worker stays still: a window later its growth is forgotten and, the limit lowered, the steady 60 MiB tenant is chosen, by size",
 	run_spell_ends)
+
+/*
+ * A kill decided by size starts no spell: b (60 MiB) is killed for its
+ * size, restarts as a 40 MiB worker whose usage then swings by 1 MiB; a
+ * window later the limit goes down again and the steady 55 MiB a goes, by
+ * size. In a spell b would weigh about 200: its growth since before the
+ * kill (its restart), at most its score, the swings keeping the spell on.
+ */
+static enum oom_test_status run_no_spell(void *ctx)
+{
+	struct ot_hog still = { .mib = 60 }, hog = { .mib = 40, .after = swing, .arg = &swing_1 };
+	struct gr *t = ctx;
+	enum oom_test_status st;
+	char path[512];
+
+	st = squeeze(t, "200M");
+	if (!st)
+		st = tenant(t, &t->a, "a", 55, false);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_child_spawn_hog(&t->w, sub(t, "b", path, sizeof(path)), &still),
+		  "b's first worker did not start");
+	st = start_loader(t, false);
+	if (!st)
+		st = squeeze(t, "110M");
+	if (!st)
+		st = decided(t, "killed", t->w.pid, "chose b (", " by size");
+	if (!st)
+		st = outcome(&t->w, &t->a);
+	if (st)
+		return st;
+	OT_ASSERT(!ot_child_spawn_hog(&t->b, path, &hog), "b's restarted worker did not start");
+	/* Its refill must leave the window. */
+	sleep(WINDOW_PASSED_S);
+	st = squeeze(t, "90M");
+	if (!st)
+		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
+	return st ?: outcome(&t->a, &t->b);
+}
+
+GR_TEST(no_spell_test, "ca_growth_no_spell_by_size",
+	"a tenant killed for its size (60 MiB) restarts at 40 MiB and swings by 1 MiB: a window later, the limit lowered, the steady 55 MiB tenant is chosen, by size",
+	run_no_spell)
