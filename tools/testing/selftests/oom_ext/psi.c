@@ -623,9 +623,10 @@ REGISTER_OOM_TEST(&bad_input_test)
 
 /*
  * In a child: attach and detach a tcp_congestion_ops link until @stop has
- * something to read; write the longest attach, in ms, to @out.
+ * something to read, saying so on @ready after the first; write the
+ * longest attach, in ms, to @out.
  */
-static void __attribute__((noreturn)) ca_attach_loop(int stop, int out)
+static void __attribute__((noreturn)) ca_attach_loop(int stop, int ready, int out)
 {
 	struct pollfd pfd = { .fd = stop, .events = POLLIN };
 	struct tcp_ca *ca = tcp_ca__open();
@@ -642,6 +643,8 @@ static void __attribute__((noreturn)) ca_attach_loop(int stop, int out)
 		t = ot_now_ms() - t;
 		if (!l)
 			_exit(2);
+		if (longest < 0 && write(ready, "r", 1) != 1)
+			_exit(4);
 		if (t > longest)
 			longest = t;
 		bpf_link__destroy(l);
@@ -660,7 +663,8 @@ static enum oom_test_status run_detach_many(void *ctx)
 {
 	/* Generous for TCG; three times that on a debug kernel. */
 	long bound = 3000L * OT_TIMEOUT_MS / 60000, detach = -1, longest = -1;
-	int stop[2], out[2], status = -1, n, att, err;
+	int stop[2], out[2], ready[2], status = -1, n, att, err;
+	struct pollfd pfd;
 	struct psi *t = ctx;
 	long long cgid = ot_cg_id(t->top);
 	struct bpf_link *link;
@@ -683,7 +687,7 @@ static enum oom_test_status run_detach_many(void *ctx)
 	}
 	made = skel->bss->bulk_made + !skel->bss->cases[0].ret;
 	n = psi_listed(cgid, &att);
-	if (pipe(stop) || pipe(out)) {
+	if (pipe(stop) || pipe(out) || pipe(ready)) {
 		bpf_link__destroy(link);
 		psi_ops__destroy(skel);
 		OT_FAIL("pipe");
@@ -692,14 +696,29 @@ static enum oom_test_status run_detach_many(void *ctx)
 	child = fork();
 	if (!child) {
 		close(stop[1]);
-		ca_attach_loop(stop[0], out[1]);
+		ca_attach_loop(stop[0], ready[1], out[1]);
 	}
 	/*
-	 * Let the child's attach loop get going, then detach under it:
-	 * BPF_LINK_DETACH unregisters at once, where closing the last fd
-	 * would leave that to a work item.
+	 * Once the child's attach loop has attached (loading its skeleton
+	 * takes a while under TCG), detach under it: BPF_LINK_DETACH
+	 * unregisters at once, where closing the last fd would leave that
+	 * to a work item.
 	 */
-	usleep(200000);
+	close(ready[1]);
+	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
+	if (child > 0 && poll(&pfd, 1, OT_TIMEOUT_MS) != 1) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		close(stop[0]);
+		close(stop[1]);
+		close(out[0]);
+		close(out[1]);
+		close(ready[0]);
+		bpf_link__destroy(link);
+		psi_ops__destroy(skel);
+		OT_FAIL("the tcp_congestion_ops attach loop did not attach");
+	}
+	close(ready[0]);
 	detach = ot_now_ms();
 	err = bpf_link__detach(link);
 	detach = ot_now_ms() - detach;
