@@ -316,6 +316,24 @@ static enum oom_test_status squeeze(struct gr *t, const char *max)
 }
 
 /*
+ * @wait_s later (growth leaves the window with time, nothing else to
+ * wait for), the limit goes down to @max: a must be chosen, by size, and
+ * @alive live.
+ */
+static enum oom_test_status a_goes_later(struct gr *t, unsigned int wait_s, const char *max,
+					 struct ot_child *alive)
+{
+	enum oom_test_status st;
+
+	if (wait_s)
+		sleep(wait_s);
+	st = squeeze(t, max);
+	if (!st)
+		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
+	return st ?: outcome(&t->a, alive);
+}
+
+/*
  * Tenant a (@a_mib) before the loader, b (@b_mib) before it too or, with
  * @b_after, once it runs; @wait_s later the limit goes down to @max. a
  * must be chosen, by size, and b live.
@@ -334,13 +352,7 @@ static enum oom_test_status steady_a_goes(struct gr *t, long a_mib, long b_mib, 
 		st = tenant(t, &t->b, "b", b_mib, false);
 	if (st)
 		return st;
-	/* Growth leaves the window with time, nothing else to wait for. */
-	if (wait_s)
-		sleep(wait_s);
-	st = squeeze(t, max);
-	if (!st)
-		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
-	return st ?: outcome(&t->a, &t->b);
+	return a_goes_later(t, wait_s, max, &t->b);
 }
 
 /* Two steady tenants, 60 and 30 MiB, the limit lowered to 80: the 60 goes. */
@@ -460,11 +472,7 @@ static enum oom_test_status run_spell_ends(void *ctx)
 	if (st)
 		return st;
 	/* The victim, counted twice until freed, may rise a tick after the kill. */
-	sleep(WINDOW_PASSED_S + 2);
-	st = squeeze(t, "65M");
-	if (!st)
-		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
-	return st ?: outcome(&t->a, &t->w);
+	return a_goes_later(t, WINDOW_PASSED_S + 2, "65M", &t->w);
 }
 
 GR_TEST(spell_ends_test, "ca_growth_spell_ends",
@@ -503,11 +511,7 @@ static enum oom_test_status run_no_spell(void *ctx)
 		return st;
 	OT_ASSERT(!ot_child_spawn_hog(&t->b, path, &hog), "b's restarted worker did not start");
 	/* Its refill must leave the window. */
-	sleep(WINDOW_PASSED_S);
-	st = squeeze(t, "90M");
-	if (!st)
-		st = decided(t, "killed", t->a.pid, "chose a (", " by size");
-	return st ?: outcome(&t->a, &t->b);
+	return a_goes_later(t, WINDOW_PASSED_S, "90M", &t->b);
 }
 
 GR_TEST(no_spell_test, "ca_growth_no_spell_by_size",
