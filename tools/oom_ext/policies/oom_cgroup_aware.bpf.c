@@ -163,9 +163,11 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * what the victim held, at its next OOM. A rise must clear the noise of
  * charge batches and caches, or a spell would never end.
  */
-#define GROWTH_SAMPLES		8
+#define GROWTH_SAMPLES		16
 #define GROWTH_TICK_NS		(500 * 1000 * 1000ULL)
 #define GROWTH_WINDOW_NS	(4 * 1000 * 1000 * 1000ULL)
+/* What the ring holds: the window's bound in wall time, stalls included. */
+#define GROWTH_SPAN_NS		(GROWTH_SAMPLES * GROWTH_TICK_NS)
 /* Growth weighs this many times its size in a candidate's weight. */
 #define GROWTH_WEIGHT		4
 /* A rise in a spell: above 1/256 of the usage, 0.8 % of it per second. */
@@ -174,10 +176,11 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
 struct history {
 	u64 usage[GROWTH_SAMPLES];	/* each plus killed, when it was taken */
 	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
+	u32 stall_us[GROWTH_SAMPLES];	/* stall_us() then */
+	u32 next;			/* the slot of the next sample */
 	u64 killed;			/* pages this policy killed in the subtree */
 	u64 spell_low;			/* the lowest sample before the spell's kill */
 	u64 spell_ns;			/* its last rise or kill; 0: no spell */
-	u32 next;			/* the slot of the next sample */
 };
 
 struct {
@@ -202,6 +205,28 @@ static const struct history history_zero;
 
 /* Cgroups that found the history map full, at the last tick. */
 u64 unsampled;
+
+/*
+ * How long @m's tasks have all been stalled on memory (PSI "full"), in
+ * microseconds, modulo 2^32: only differences over the ring's 8 s are
+ * used. It is the total the kernel's averaging work last summed, every
+ * 2 s while the cgroup is active, so it lags by up to 2 s. 0 without PSI
+ * or where the cgroup has no psi_group (psi=0, cgroup_disable=pressure,
+ * the root): then growth is measured in wall time.
+ */
+static __always_inline u32 stall_us(struct mem_cgroup *m)
+{
+	struct cgroup *cgrp = m->css.cgroup;
+	struct psi_group *psi;
+
+	if (!bpf_core_field_exists(cgrp->psi))
+		return 0;
+	psi = cgrp->psi;
+	if (!psi)
+		return 0;
+	/* total[PSI_AVGS][], the first row, whether BTF keeps two dimensions or one. */
+	return ((u64 *)psi->total)[PSI_MEM_FULL] / 1000;
+}
 
 /*
  * One sample of the memcg at @pos, an RCU pointer. Only online ones: a
@@ -236,6 +261,7 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 		 h->usage[(slot - 1) & (GROWTH_SAMPLES - 1)] : ~0ULL;
 	h->usage[slot] = usage + h->killed;
 	h->at_ns[slot] = now;
+	h->stall_us[slot] = stall_us(m);
 	h->next = slot + 1;
 	/*
 	 * The handler may start or extend the spell meanwhile, with a time
@@ -292,19 +318,25 @@ int start_sampler(void *ctx)
 }
 
 /*
- * The lowest of @h's samples of the last GROWTH_WINDOW_NS, and @low if
- * that is lower. A sample the timer is writing as this runs is at worst
- * one tick newer or older than it says: the window moves by a tick, no
- * more. So do the spell's fields: a spell may end or start a tick late.
+ * The lowest of @h's samples of the last GROWTH_WINDOW_NS that its tasks
+ * could run, and @low if that is lower: a sample's age is the time since
+ * it was taken less the time they were all stalled on memory since (as of
+ * the newest sample), at most GROWTH_SPAN_NS. A sample the timer is
+ * writing as this runs is at worst one tick newer or older than it says:
+ * the window moves by a tick, no more. So do the spell's fields: a spell
+ * may end or start a tick late.
  */
 static __always_inline u64 window_low(const struct history *h, u64 now, u64 low)
 {
-	u32 i;
+	u32 newest = h->stall_us[(h->next - 1) & (GROWTH_SAMPLES - 1)], i;
 
 	for (i = 0; i < GROWTH_SAMPLES; i++) {
-		u64 at = h->at_ns[i];
+		u64 at = h->at_ns[i], stalled;
 
-		if (at && now - at <= GROWTH_WINDOW_NS && h->usage[i] < low)
+		if (!at || now - at > GROWTH_SPAN_NS || h->usage[i] >= low)
+			continue;
+		stalled = (u64)(u32)(newest - h->stall_us[i]) * 1000;
+		if (now - at <= GROWTH_WINDOW_NS + stalled)
 			low = h->usage[i];
 	}
 	return low;

@@ -17,6 +17,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +399,66 @@ static enum oom_test_status run_old(void *ctx)
 GR_TEST(old_test, "ca_growth_old_growth_forgotten",
 	"a tenant that grew 30 MiB and then stayed still for 5 s is not chosen for it: the larger steady tenant is",
 	run_old)
+
+/*
+ * Wait until the tasks in @cg have all been stalled on memory for
+ * @stall_us of the last @win_us: a PSI trigger on its memory.pressure.
+ */
+static enum oom_test_status stalled(const char *cg, long stall_us, long win_us)
+{
+	char path[600], trig[64];
+	struct pollfd pfd = { .events = POLLPRI };
+	int n;
+
+	snprintf(path, sizeof(path), "%s/memory.pressure", cg);
+	pfd.fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	OT_ASSERT(pfd.fd >= 0, "%s: %s", path, strerror(errno));
+	n = snprintf(trig, sizeof(trig), "full %ld %ld", stall_us, win_us);
+	if (write(pfd.fd, trig, n + 1) != n + 1) {
+		close(pfd.fd);
+		OT_FAIL("%s: \"%s\": %s", path, trig, strerror(errno));
+	}
+	n = poll(&pfd, 1, OT_TIMEOUT_MS);
+	close(pfd.fd);
+	OT_ASSERT(n == 1 && (pfd.revents & POLLPRI), "%s: no stall of %ld ms in %ld ms", cg,
+		  stall_us / 1000, win_us / 1000);
+	return OOM_TEST_PASS;
+}
+
+/*
+ * b grows to its memory.high of 40M, beside a steady 80 MiB a, and is
+ * held there, stalled, for 4.5 s; then the limit goes down under both.
+ * Its growth was before the stall, more than 4 s ago, but in the time it
+ * could run, less: it is chosen by growth. A wall-clock window would have
+ * forgotten it and chosen a, by size, though b never stopped asking.
+ */
+static enum oom_test_status run_stalled(void *ctx)
+{
+	struct gr *t = ctx;
+	enum oom_test_status st;
+	char path[512];
+
+	OT_ASSERT(!ot_cg_write(sub(t, "b", path, sizeof(path)), "memory.high", "40M"),
+		  "memory.high");
+	st = squeeze(t, "200M");
+	if (!st)
+		st = tenant(t, &t->a, "a", 80, false);
+	if (!st)
+		st = start_loader(t, false);
+	if (!st)
+		st = tenant(t, &t->b, "b", 4, true);
+	if (!st)
+		st = stalled(path, 4500000, 5000000);
+	if (!st)
+		st = squeeze(t, "110M");
+	if (!st)
+		st = decided(t, "killed", t->b.pid, "chose b (", " by growth");
+	return st ?: outcome(&t->b, &t->a);
+}
+
+GR_TEST(stalled_test, "ca_growth_stall_is_not_time",
+	"a tenant that grew 36 MiB to its memory.high and was then held there, stalled, for 4.5 s is chosen for that growth over a steady 80 MiB tenant when the limit is lowered",
+	run_stalled)
 
 /* 2 MiB/s: a worker of a job that grows slowly. */
 static int grow_slowly(const void *arg)
