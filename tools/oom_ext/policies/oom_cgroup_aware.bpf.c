@@ -8,8 +8,10 @@
  *   score  = usage above effective protection (memory.min/low, computed
  *            the way mm/page_counter.c does), x8 if preferred, /8 if
  *            avoided
- *   growth = usage now minus the lowest usage of the last 4 s (a timer
- *            samples every memcg each 0.5 s; what this policy killed there
+ *   growth = usage now minus the lowest usage of the last 4 s its
+ *            tasks could run (a timer samples every memcg each 0.5 s;
+ *            time they all stalled on memory does not count, up to 8 s
+ *            in all; what this policy killed there
  *            counts as still used; after a kill there that growth
  *            decided, minus the lowest before it, while the usage keeps
  *            rising or being killed in), at most the score
@@ -147,13 +149,26 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * stopped a few seconds before the OOM no longer counts, long enough to
  * see a runaway of a few MiB/s.
  *
+ * The window is time the cgroup's tasks could run: a sample's age leaves
+ * out the time since it was taken during which they were all stalled on
+ * memory (the cgroup's own PSI "full": reclaim, throttling above
+ * memory.high), up to GROWTH_SPAN_NS of wall time, what the ring holds
+ * (352 bytes a cgroup, 1.4 MiB preallocated for OOM_EXT_MAX_SAMPLED). A job stuck in
+ * reclaim cannot grow; when the machine has been full for seconds before
+ * the kernel declares the OOM, a wall-clock window would show only the
+ * little it scraped meanwhile, and a larger steady tenant would go. PSI's
+ * totals lag by up to 2 s (its averaging work sums them), which shortens
+ * the window by as much, never lengthens it; a cgroup without PSI (psi=0,
+ * cgroup_disable=pressure) has the plain 4 s.
+ *
  * A kill in a cgroup chosen for its growth (weighing at least its score,
  * GROWTH_WEIGHT x growth >= score) also starts a growth spell there: its
  * growth is then measured from the lowest sample before that kill, not
  * only over the last GROWTH_WINDOW_NS. The spell lasts while the cgroup
  * keeps rising (a sample above the one before it by more than
- * 1/2^SPELL_RISE_SHIFT of the usage) or being killed in, and ends once a window passes with
- * neither. A job whose surviving workers grow more slowly after each kill
+ * 1/2^SPELL_RISE_SHIFT of the usage) or being killed in, and ends once a
+ * window passes with neither (a window as above, stalls left out, at most
+ * GROWTH_SPAN_NS). A job whose surviving workers grow more slowly after each kill
  * stays the cause of the OOMs it keeps causing, where its last 4 s alone
  * would weigh less than a large steady tenant's size; growth is still at
  * most the score. A tenant killed for its size starts none: once it has
@@ -178,6 +193,7 @@ struct history {
 	u64 at_ns[GROWTH_SAMPLES];	/* bpf_ktime_get_ns(); 0: no sample */
 	u32 stall_us[GROWTH_SAMPLES];	/* stall_us() then */
 	u32 next;			/* the slot of the next sample */
+	u32 spell_stall_us;		/* stall_us() at spell_ns */
 	u64 killed;			/* pages this policy killed in the subtree */
 	u64 spell_low;			/* the lowest sample before the spell's kill */
 	u64 spell_ns;			/* its last rise or kill; 0: no spell */
@@ -228,6 +244,25 @@ static __always_inline u32 stall_us(struct mem_cgroup *m)
 	return ((u64 *)psi->total)[PSI_MEM_FULL] / 1000;
 }
 
+/* The stall of @h's newest sample: "now", as far as the samples know. */
+static __always_inline u32 newest_stall(const struct history *h)
+{
+	return h->stall_us[(h->next - 1) & (GROWTH_SAMPLES - 1)];
+}
+
+/*
+ * Has @h's spell, last extended at @spell, seen a window with neither a
+ * rise nor a kill, by @now, with @stall? A window of time its tasks could
+ * run, as for growth, and at most GROWTH_SPAN_NS.
+ */
+static __always_inline bool spell_over(const struct history *h, u64 now, u64 spell, u32 stall)
+{
+	s64 since = now - spell;
+	u64 stalled = (u64)(u32)(stall - h->spell_stall_us) * 1000;
+
+	return since > (s64)GROWTH_SPAN_NS || since > (s64)(GROWTH_WINDOW_NS + stalled);
+}
+
 /*
  * One sample of the memcg at @pos, an RCU pointer. Only online ones: a
  * removed memcg stays on its parent's list until its last reference goes,
@@ -239,7 +274,7 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 	struct mem_cgroup *m = bpf_core_cast(pos, struct mem_cgroup);
 	struct history *h;
 	u64 cgid, before, spell, usage = m->memory.usage.counter;
-	u32 slot;
+	u32 slot, stall;
 
 	if (!(m->css.flags & CSS_ONLINE))
 		return;
@@ -261,19 +296,23 @@ static __always_inline void sample_one(struct cgroup_subsys_state *pos, u64 now,
 		 h->usage[(slot - 1) & (GROWTH_SAMPLES - 1)] : ~0ULL;
 	h->usage[slot] = usage + h->killed;
 	h->at_ns[slot] = now;
-	h->stall_us[slot] = stall_us(m);
+	stall = stall_us(m);
+	h->stall_us[slot] = stall;
 	h->next = slot + 1;
 	/*
 	 * The handler may start or extend the spell meanwhile, with a time
 	 * later than @now: compare signed, and change only what was seen.
+	 * The stall beside it is written after: at worst a tick's stall off.
 	 */
 	spell = h->spell_ns;
 	if (!spell)
 		return;
-	if (h->usage[slot] > before && h->usage[slot] - before > usage >> SPELL_RISE_SHIFT)
-		__sync_val_compare_and_swap(&h->spell_ns, spell, now);
-	else if ((s64)(now - spell) > (s64)GROWTH_WINDOW_NS)
+	if (h->usage[slot] > before && h->usage[slot] - before > usage >> SPELL_RISE_SHIFT) {
+		if (__sync_val_compare_and_swap(&h->spell_ns, spell, now) == spell)
+			h->spell_stall_us = stall;
+	} else if (spell_over(h, now, spell, stall)) {
 		__sync_val_compare_and_swap(&h->spell_ns, spell, 0);
+	}
 }
 
 /*
@@ -328,7 +367,7 @@ int start_sampler(void *ctx)
  */
 static __always_inline u64 window_low(const struct history *h, u64 now, u64 low)
 {
-	u32 newest = h->stall_us[(h->next - 1) & (GROWTH_SAMPLES - 1)], i;
+	u32 newest = newest_stall(h), i;
 
 	for (i = 0; i < GROWTH_SAMPLES; i++) {
 		u64 at = h->at_ns[i], stalled;
@@ -391,6 +430,7 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 		__sync_fetch_and_add(&h->killed, pages);
 		if (h->spell_ns) {
 			h->spell_ns = now;
+			h->spell_stall_us = newest_stall(h);
 			continue;
 		}
 		if (GROWTH_WEIGHT * lv->chosen_growth < lv->chosen_score)
@@ -401,6 +441,7 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 			continue;
 		h->spell_low = low;
 		h->spell_ns = now;
+		h->spell_stall_us = newest_stall(h);
 	}
 }
 

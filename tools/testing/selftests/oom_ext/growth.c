@@ -467,13 +467,13 @@ static int grow_slowly(const void *arg)
 }
 
 /*
- * Job b's second worker in t->w (@slow: growing 2 MiB/s, else a still
- * 15 MiB), then a fast one in t->b that grows to the OOM and, the larger
- * of the two, is killed first, by growth, over a steady @a_mib tenant.
+ * Job b's second worker in t->w (@w_mib, then with @slow growing 2 MiB/s),
+ * then a fast one in t->b that grows to the OOM and, the larger of the
+ * two, is killed first, by growth, over a steady @a_mib tenant.
  */
-static enum oom_test_status job_first_kill(struct gr *t, long a_mib, bool slow)
+static enum oom_test_status job_first_kill(struct gr *t, long a_mib, long w_mib, bool slow)
 {
-	struct ot_hog hog = { .mib = slow ? 4 : 15, .after = slow ? grow_slowly : NULL };
+	struct ot_hog hog = { .mib = w_mib, .after = slow ? grow_slowly : NULL };
 	enum oom_test_status st;
 	char path[512];
 
@@ -501,7 +501,7 @@ static enum oom_test_status run_spell(void *ctx)
 	enum oom_test_status st;
 	char line[1024];
 
-	st = job_first_kill(t, 70, true);
+	st = job_first_kill(t, 70, 4, true);
 	if (st)
 		return st;
 	OT_ASSERT(ot_proc_read_until(t->loader.out, "killed", line, sizeof(line), OT_TIMEOUT_MS),
@@ -530,12 +530,54 @@ static enum oom_test_status run_spell_ends(void *ctx)
 	struct gr *t = ctx;
 	enum oom_test_status st;
 
-	st = job_first_kill(t, 60, false);
+	st = job_first_kill(t, 60, 15, false);
 	if (st)
 		return st;
 	/* The victim, counted twice until freed, may rise a tick after the kill. */
 	return a_goes_later(t, WINDOW_PASSED_S + 2, "65M", &t->w);
 }
+
+/*
+ * The spell outlasts a stall. Job b: a 60 MiB worker growing 2 MiB/s and a
+ * fast one, killed first, by growth, beside a steady 150 MiB a under a
+ * 300M limit. The limit goes up; 5 s later b's memory.high goes a fifth
+ * below its usage, and its worker is held, stalled, with no rise, for
+ * 5.5 s; then the limit goes down under both. The kill is more than the
+ * ring's 8 s ago, and the last 4 s the job could run saw 8 MiB of growth:
+ * its 70 MiB plus 4 x 8 weigh less than a. Its spell, which leaves the
+ * stall out as the window does, still counts its growth since before the
+ * kill: the job is chosen, by growth. A spell ended after 4 s of wall time
+ * would have let a go.
+ */
+static enum oom_test_status run_spell_stall(void *ctx)
+{
+	struct gr *t = ctx;
+	enum oom_test_status st;
+	char path[512], cur[32];
+
+	st = squeeze(t, "300M");
+	if (!st)
+		st = job_first_kill(t, 150, 60, true);
+	if (!st)
+		st = squeeze(t, "400M");
+	if (st)
+		return st;
+	/* The job grows on, its spell on; then it stalls. */
+	sleep(5);
+	sub(t, "b", path, sizeof(path));
+	OT_ASSERT(ot_cg_read(path, "memory.current", cur, sizeof(cur)) > 0, "b's memory.current");
+	OT_ASSERT(!ot_cg_write(path, "memory.high", "%lld", atoll(cur) / 5 * 4), "memory.high");
+	st = stalled(path, 5500000, 6000000);
+	if (!st)
+		st = squeeze(t, "200M");
+	if (!st)
+		st = decided(t, "killed", t->w.pid, "chose b (", " by growth");
+	return st ?: outcome(&t->w, &t->a);
+}
+
+GR_TEST(spell_stall_test, "ca_growth_spell_outlasts_stall",
+	"after the job's first kill its slow worker grows 5 s and is then held below a memory.high, stalled, for 5.5 s: its spell goes on, and when the limit is lowered the job (70 MiB) is chosen again, by growth, over a steady 150 MiB tenant",
+	run_spell_stall)
 
 GR_TEST(spell_ends_test, "ca_growth_spell_ends",
 	"after the job's kill its other 15 MiB worker stays still: a window later its growth is forgotten and, the limit lowered, the steady 60 MiB tenant is chosen, by size",
