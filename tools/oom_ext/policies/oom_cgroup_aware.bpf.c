@@ -10,13 +10,12 @@
  *            avoided
  *   growth = usage now minus the lowest usage of the last 4 s its
  *            tasks could run (a timer samples every memcg each 0.5 s;
- *            time they all stalled on memory does not count, up to 8 s
- *            in all; what this policy killed there
- *            counts as still used; after a kill there that growth
- *            decided, minus the lowest before it, while the usage keeps
- *            rising or being killed in), at most the score
- *            before bias (growth within the protection is protected too),
- *            with the same bias
+ *            the cgroup's PSI "full" memory stall does not count, up to
+ *            8 s in all; what this policy killed there counts as still
+ *            used; after a kill there that growth decided, minus the
+ *            lowest before it, while the usage keeps rising or being
+ *            killed in), at most the score before bias (growth within
+ *            the protection is protected too), with the same bias
  *   weight = score + 4 x growth
  *
  * and descend into the heaviest: roughly the score each would have 16 s
@@ -150,16 +149,18 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * see a runaway of a few MiB/s.
  *
  * The window is time the cgroup's tasks could run: a sample's age leaves
- * out the time since it was taken during which they were all stalled on
- * memory (the cgroup's own PSI "full": reclaim, throttling above
- * memory.high), up to GROWTH_SPAN_NS of wall time, what the ring holds
- * (352 bytes a cgroup, 1.4 MiB preallocated for OOM_EXT_MAX_SAMPLED). A job stuck in
- * reclaim cannot grow; when the machine has been full for seconds before
- * the kernel declares the OOM, a wall-clock window would show only the
- * little it scraped meanwhile, and a larger steady tenant would go. PSI's
- * totals lag by up to 2 s (its averaging work sums them), which shortens
- * the window by as much, never lengthens it; a cgroup without PSI (psi=0,
- * cgroup_disable=pressure) has the plain 4 s.
+ * out the cgroup's PSI "full" memory stall since it was taken (reclaim,
+ * throttling above memory.high; PSI counts it per CPU, weighted by each
+ * CPU's busy time), up to GROWTH_SPAN_NS of wall time, what the ring holds
+ * (352 bytes a cgroup, 1.4 MiB preallocated for OOM_EXT_MAX_SAMPLED). A
+ * job stuck in reclaim cannot grow; when the machine has been full for
+ * seconds before the kernel declares the OOM, a wall-clock window would
+ * show only the little it scraped meanwhile, and a larger steady tenant
+ * would go. PSI's totals are summed every 2 s or so (stall_us()): stall
+ * not yet summed shortens the window, and a sample that read a stale
+ * total lengthens it, by as much, within the ring either way. A cgroup
+ * without PSI (psi=0, cgroup_disable=pressure, cgroup.pressure=0) has the
+ * plain 4 s.
  *
  * A kill in a cgroup chosen for its growth (weighing at least its score,
  * GROWTH_WEIGHT x growth >= score) also starts a growth spell there: its
@@ -223,22 +224,20 @@ static const struct history history_zero;
 u64 unsampled;
 
 /*
- * How long @m's tasks have all been stalled on memory (PSI "full"), in
- * microseconds, modulo 2^32: only differences over the ring's 8 s are
- * used. It is the total the kernel's averaging work last summed, every
- * 2 s while the cgroup is active, so it lags by up to 2 s. 0 without PSI
- * or where the cgroup has no psi_group (psi=0, cgroup_disable=pressure,
+ * How long @m's tasks have all been stalled on memory, PSI's "full" total
+ * for the cgroup, in microseconds modulo 2^32: only differences over the
+ * ring's 8 s are used. It is the total as the kernel last summed it: its
+ * averaging work does every 2 s while the cgroup is busy, and so does a
+ * read of memory.pressure (systemd-oomd reads it every second). 0 without
+ * PSI or where the cgroup has no psi_group (psi=0, cgroup_disable=pressure,
  * the root): then growth is measured in wall time.
  */
 static __always_inline u32 stall_us(struct mem_cgroup *m)
 {
-	struct cgroup *cgrp = m->css.cgroup;
-	struct psi_group *psi;
+	struct psi_group *psi = m->css.cgroup->psi;
 
-	if (!bpf_core_field_exists(cgrp->psi))
-		return 0;
-	psi = cgrp->psi;
-	if (!psi)
+	/* Without CONFIG_PSI the struct is empty. */
+	if (!bpf_core_field_exists(psi->total) || !psi)
 		return 0;
 	/* total[PSI_AVGS][], the first row, whether BTF keeps two dimensions or one. */
 	return ((u64 *)psi->total)[PSI_MEM_FULL] / 1000;
@@ -359,22 +358,22 @@ int start_sampler(void *ctx)
 /*
  * The lowest of @h's samples of the last GROWTH_WINDOW_NS that its tasks
  * could run, and @low if that is lower: a sample's age is the time since
- * it was taken less the time they were all stalled on memory since (as of
- * the newest sample), at most GROWTH_SPAN_NS. A sample the timer is
+ * it was taken less the stall since (@stall now, less the sample's), and
+ * at most GROWTH_SPAN_NS. A sample the timer is
  * writing as this runs is at worst one tick newer or older than it says:
  * the window moves by a tick, no more. So do the spell's fields: a spell
  * may end or start a tick late.
  */
-static __always_inline u64 window_low(const struct history *h, u64 now, u64 low)
+static __always_inline u64 window_low(const struct history *h, u64 now, u32 stall, u64 low)
 {
-	u32 newest = newest_stall(h), i;
+	u32 i;
 
 	for (i = 0; i < GROWTH_SAMPLES; i++) {
 		u64 at = h->at_ns[i], stalled;
 
 		if (!at || now - at > GROWTH_SPAN_NS || h->usage[i] >= low)
 			continue;
-		stalled = (u64)(u32)(newest - h->stall_us[i]) * 1000;
+		stalled = (u64)(u32)(stall - h->stall_us[i]) * 1000;
 		if (now - at <= GROWTH_WINDOW_NS + stalled)
 			low = h->usage[i];
 	}
@@ -382,11 +381,11 @@ static __always_inline u64 window_low(const struct history *h, u64 now, u64 low)
 }
 
 /*
- * @cgid's growth: @usage now minus the lowest of its samples of the last
- * GROWTH_WINDOW_NS, or, in a spell, minus the lowest before the spell's
+ * @cgid's growth, with @usage and @stall now: @usage minus the lowest of
+ * its samples of the last GROWTH_WINDOW_NS it could run, or, in a spell, minus the lowest before the spell's
  * kill if that is lower; 0 without a sample.
  */
-static __always_inline u64 growth_of(u64 cgid, u64 usage)
+static __always_inline u64 growth_of(u64 cgid, u64 usage, u32 stall)
 {
 	struct history *h = bpf_map_lookup_elem(&history, &cgid);
 	u64 now = bpf_ktime_get_ns(), low;
@@ -394,7 +393,7 @@ static __always_inline u64 growth_of(u64 cgid, u64 usage)
 	if (!h)
 		return 0;
 	usage += h->killed;
-	low = window_low(h, now, usage);
+	low = window_low(h, now, stall, usage);
 	if (h->spell_ns && h->spell_low < low)
 		low = h->spell_low;
 	return usage - low;
@@ -436,7 +435,7 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 		if (GROWTH_WEIGHT * lv->chosen_growth < lv->chosen_score)
 			continue;
 		/* Nothing to measure from (no sample in the window): no spell. */
-		low = window_low(h, now, ~0ULL);
+		low = window_low(h, now, newest_stall(h), ~0ULL);
 		if (low == ~0ULL)
 			continue;
 		h->spell_low = low;
@@ -661,7 +660,7 @@ static __always_inline void consider_child(struct cgroup_subsys_state *pos)
 	prot = c.emin > c.elow ? c.emin : c.elow;
 	c.score = c.usage > prot ? c.usage - prot : 0;
 	/* Growth within the protection is protected too. */
-	c.growth = growth_of(c.cgid, c.usage);
+	c.growth = growth_of(c.cgid, c.usage, stall_us(m));
 	if (c.growth > c.score)
 		c.growth = c.score;
 	if (c.flags & OOM_EXT_CG_PREFER) {

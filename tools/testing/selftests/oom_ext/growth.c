@@ -123,16 +123,17 @@ static enum oom_test_status start_loader(struct gr *t, bool dry_run)
 static enum oom_test_status decided(struct gr *t, const char *what, pid_t pid,
 				    const char *explains, const char *by)
 {
-	char line[1024], want[64];
+	char line[1024], level[1024], want[64];
 
 	snprintf(want, sizeof(want), "%s pid %d ", what, pid);
 	OT_ASSERT(ot_proc_read_until(t->loader.out, what, line, sizeof(line), OT_TIMEOUT_MS),
 		  "the loader reported no \"%s\"", what);
 	ot_info("%s", line);
-	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
-	OT_ASSERT(ot_proc_read_until(t->loader.out, "  in ", line, sizeof(line), OT_TIMEOUT_MS),
+	OT_ASSERT(ot_proc_read_until(t->loader.out, "  in ", level, sizeof(level), OT_TIMEOUT_MS),
 		  "no explanation line");
-	ot_info("%s", line);
+	ot_info("%s", level);
+	OT_ASSERT(strstr(line, want), "expected \"%s\"", want);
+	strcpy(line, level);
 	OT_ASSERT(strstr(line, explains), "expected \"%s\"", explains);
 	OT_ASSERT(strstr(line, by), "expected \"%s\"", by);
 	/* The grower's growth is shown wherever it won. */
@@ -403,11 +404,15 @@ GR_TEST(old_test, "ca_growth_old_growth_forgotten",
 /*
  * Wait until the tasks in @cg have all been stalled on memory for
  * @stall_us of the last @win_us: a PSI trigger on its memory.pressure.
+ * Then read the file, which has the kernel sum the stall into the totals
+ * the policy reads (as systemd-oomd's reads do), rather than leave the
+ * last 2 s of it to the next round of PSI's averaging.
  */
 static enum oom_test_status stalled(const char *cg, long stall_us, long win_us)
 {
-	char path[600], trig[64];
+	char path[600], trig[64], buf[256];
 	struct pollfd pfd = { .events = POLLPRI };
+	long start;
 	int n;
 
 	snprintf(path, sizeof(path), "%s/memory.pressure", cg);
@@ -418,10 +423,15 @@ static enum oom_test_status stalled(const char *cg, long stall_us, long win_us)
 		close(pfd.fd);
 		OT_FAIL("%s: \"%s\": %s", path, trig, strerror(errno));
 	}
+	start = ot_now_ms();
 	n = poll(&pfd, 1, OT_TIMEOUT_MS);
 	close(pfd.fd);
+	ot_info("%s: stalled %ld ms in %ld ms, seen after %ld ms", cg, stall_us / 1000,
+		win_us / 1000, ot_now_ms() - start);
 	OT_ASSERT(n == 1 && (pfd.revents & POLLPRI), "%s: no stall of %ld ms in %ld ms", cg,
 		  stall_us / 1000, win_us / 1000);
+	OT_ASSERT(ot_cg_read(cg, "memory.pressure", buf, sizeof(buf)) > 0, "%s", path);
+	ot_info("%s", strstr(buf, "full") ?: buf);
 	return OOM_TEST_PASS;
 }
 
@@ -538,16 +548,17 @@ static enum oom_test_status run_spell_ends(void *ctx)
 }
 
 /*
- * The spell outlasts a stall. Job b: a 60 MiB worker growing 2 MiB/s and a
- * fast one, killed first, by growth, beside a steady 150 MiB a under a
- * 300M limit. The limit goes up; 5 s later b's memory.high goes a fifth
- * below its usage, and its worker is held, stalled, with no rise, for
- * 5.5 s; then the limit goes down under both. The kill is more than the
- * ring's 8 s ago, and the last 4 s the job could run saw 8 MiB of growth:
- * its 70 MiB plus 4 x 8 weigh less than a. Its spell, which leaves the
- * stall out as the window does, still counts its growth since before the
- * kill: the job is chosen, by growth. A spell ended after 4 s of wall time
- * would have let a go.
+ * The spell outlasts a stall. Job b: a 100 MiB worker growing 2 MiB/s and
+ * a fast one, killed first, by growth, beside a steady 250 MiB a under a
+ * 470M limit. The limit goes up; 5 s later b's memory.high goes a fifth
+ * below its usage, and its worker is held, stalled, for 5 s (so far
+ * above the line each charge batch waits 2 s: 256 KiB, less than the
+ * 440 KiB a rise needs); then the limit goes down under both. The kill is
+ * more than the ring's 8 s ago, and the job's last growth before the
+ * stall is a few MiB: its 110 MiB plus 4 x that weigh less than a. Its
+ * spell, which leaves the stall out as the window does, still counts its
+ * growth since before the kill: the job is chosen, by growth. A spell
+ * ended after 4 s of wall time would have let a go.
  */
 static enum oom_test_status run_spell_stall(void *ctx)
 {
@@ -555,11 +566,11 @@ static enum oom_test_status run_spell_stall(void *ctx)
 	enum oom_test_status st;
 	char path[512], cur[32];
 
-	st = squeeze(t, "300M");
+	st = squeeze(t, "470M");
 	if (!st)
-		st = job_first_kill(t, 150, 60, true);
+		st = job_first_kill(t, 250, 100, true);
 	if (!st)
-		st = squeeze(t, "400M");
+		st = squeeze(t, "600M");
 	if (st)
 		return st;
 	/* The job grows on, its spell on; then it stalls. */
@@ -567,16 +578,16 @@ static enum oom_test_status run_spell_stall(void *ctx)
 	sub(t, "b", path, sizeof(path));
 	OT_ASSERT(ot_cg_read(path, "memory.current", cur, sizeof(cur)) > 0, "b's memory.current");
 	OT_ASSERT(!ot_cg_write(path, "memory.high", "%lld", atoll(cur) / 5 * 4), "memory.high");
-	st = stalled(path, 5500000, 6000000);
+	st = stalled(path, 5000000, 5500000);
 	if (!st)
-		st = squeeze(t, "200M");
+		st = squeeze(t, "330M");
 	if (!st)
 		st = decided(t, "killed", t->w.pid, "chose b (", " by growth");
 	return st ?: outcome(&t->w, &t->a);
 }
 
 GR_TEST(spell_stall_test, "ca_growth_spell_outlasts_stall",
-	"after the job's first kill its slow worker grows 5 s and is then held below a memory.high, stalled, for 5.5 s: its spell goes on, and when the limit is lowered the job (70 MiB) is chosen again, by growth, over a steady 150 MiB tenant",
+	"after the job's first kill its slow worker grows 5 s and is then held above its memory.high, stalled, for 5 s: its spell goes on, and when the limit is lowered the job (110 MiB) is chosen again, by growth, over a steady 250 MiB tenant",
 	run_spell_stall)
 
 GR_TEST(spell_ends_test, "ca_growth_spell_ends",
