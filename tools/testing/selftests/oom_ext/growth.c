@@ -5,7 +5,9 @@
  * one; growth within protection is protected; growth that stopped earlier
  * does not count; without growth the size rule is unchanged. A job that
  * keeps causing OOMs after a kill keeps the growth it had from before it
- * (a spell), until it stops growing.
+ * (a spell), until it stops growing. Time a cgroup spent stalled on memory
+ * (PSI "full") is not time in which it could have grown: the window and
+ * the spell leave it out.
  *
  * A domain "gr" (no swap) with tenants below it. Steady tenants fill their
  * memory before the loader starts, so the sampler never sees them grow.
@@ -436,6 +438,23 @@ static enum oom_test_status stalled(const char *cg, long stall_us, long win_us)
 }
 
 /*
+ * Once b (@cg) has stalled (stalled()), the limit goes down to @max: b must
+ * be chosen, by growth, its worker @victim killed, and a live.
+ */
+static enum oom_test_status b_goes_after_stall(struct gr *t, const char *cg, long stall_us,
+					       long win_us, const char *max,
+					       struct ot_child *victim)
+{
+	enum oom_test_status st = stalled(cg, stall_us, win_us);
+
+	if (!st)
+		st = squeeze(t, max);
+	if (!st)
+		st = decided(t, "killed", victim->pid, "chose b (", " by growth");
+	return st ?: outcome(victim, &t->a);
+}
+
+/*
  * b grows to its memory.high of 40M, beside a steady 80 MiB a, and is
  * held there, stalled, for 4.5 s; then the limit goes down under both.
  * Its growth was before the stall, more than 4 s ago, but in the time it
@@ -457,13 +476,7 @@ static enum oom_test_status run_stalled(void *ctx)
 		st = start_loader(t, false);
 	if (!st)
 		st = tenant(t, &t->b, "b", 4, true);
-	if (!st)
-		st = stalled(path, 4500000, 5000000);
-	if (!st)
-		st = squeeze(t, "110M");
-	if (!st)
-		st = decided(t, "killed", t->b.pid, "chose b (", " by growth");
-	return st ?: outcome(&t->b, &t->a);
+	return st ?: b_goes_after_stall(t, path, 4500000, 5000000, "110M", &t->b);
 }
 
 GR_TEST(stalled_test, "ca_growth_stall_is_not_time",
@@ -578,12 +591,7 @@ static enum oom_test_status run_spell_stall(void *ctx)
 	sub(t, "b", path, sizeof(path));
 	OT_ASSERT(ot_cg_read(path, "memory.current", cur, sizeof(cur)) > 0, "b's memory.current");
 	OT_ASSERT(!ot_cg_write(path, "memory.high", "%lld", atoll(cur) / 5 * 4), "memory.high");
-	st = stalled(path, 5000000, 5500000);
-	if (!st)
-		st = squeeze(t, "330M");
-	if (!st)
-		st = decided(t, "killed", t->w.pid, "chose b (", " by growth");
-	return st ?: outcome(&t->w, &t->a);
+	return b_goes_after_stall(t, path, 5000000, 5500000, "330M", &t->w);
 }
 
 GR_TEST(spell_stall_test, "ca_growth_spell_outlasts_stall",
