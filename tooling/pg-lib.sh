@@ -4,9 +4,11 @@
 # cgroup, and one incident (an idle session, then a query).
 #
 #   pg_dir=/tmp/DIR; . tooling/pg-lib.sh    sets pgbin, pg_data, pg_sock, pg_log
-#   pg CMD...              run CMD as postgres, at oom_score_adj 0
+#   pg CMD...              run CMD as postgres, at oom_score_adj $pg_adj (0)
 #   pg_initdb              a new cluster in $pg_data (returns non-zero on failure)
-#   pg_start CGROUP        start the server with its postmaster in CGROUP
+#   pg_start CGROUP [protect]  start the server with its postmaster in CGROUP;
+#                          protect: the postmaster at oom_score_adj -1000, its
+#                          backends at 0, as PostgreSQL documents for Linux
 #   pg_stop CGROUP         clean shutdown; waits for CGROUP to empty
 #   pg_postmaster_pid      the running postmaster's pid, from postmaster.pid
 #   pg_incident QUERY      see below
@@ -19,7 +21,7 @@ pg_log=$pg_dir/server.log
 
 # A caller that protects itself (oom_score_adj -1000) must not pass that to
 # the server and its clients: they are what the OOM handlers choose among.
-pg() { (echo 0 >/proc/self/oom_score_adj && exec runuser -u postgres -- "$@"); }
+pg() { (echo "${pg_adj:-0}" >/proc/self/oom_score_adj && exec runuser -u postgres -- "$@"); }
 
 pg_initdb() {
 	rm -rf "$pg_dir"
@@ -27,11 +29,17 @@ pg_initdb() {
 	pg "$pgbin/initdb" -D "$pg_data" -A trust --no-sync -E UTF8 >/dev/null 2>&1
 }
 
-pg_start() { # cgroup
+pg_start() { # cgroup [protect]
+	local adj=0
+
+	[ "${2:-}" = protect ] && adj=-1000
 	: >"$pg_log"
 	chown postgres "$pg_log"
 	# pg_ctl forks the postmaster from here: it and every backend are in $1.
+	# Each backend writes PG_OOM_ADJUST_VALUE to PG_OOM_ADJUST_FILE as it
+	# forks (PostgreSQL's "Linux Memory Overcommit" advice).
 	(echo $BASHPID >"$1/cgroup.procs" &&
+		pg_adj=$adj PG_OOM_ADJUST_FILE=/proc/self/oom_score_adj PG_OOM_ADJUST_VALUE=0 \
 		pg "$pgbin/pg_ctl" -D "$pg_data" -l "$pg_log" -w -t 120 \
 			-o "-k $pg_sock -c listen_addresses= -c shared_buffers=16MB -c max_connections=10 -c fsync=off" \
 			start >/dev/null)

@@ -169,10 +169,10 @@ static __always_inline bool xattr_true(struct cgroup *cgrp, const char *name)
  * keeps rising (a sample above the one before it by more than
  * 1/2^SPELL_RISE_SHIFT of the usage) or being killed in, and ends once a
  * window passes with neither (a window as above, stalls left out, at most
- * GROWTH_SPAN_NS). A job whose surviving workers grow more slowly after each kill
- * stays the cause of the OOMs it keeps causing, where its last 4 s alone
- * would weigh less than a large steady tenant's size; growth is still at
- * most the score. A tenant killed for its size starts none: once it has
+ * GROWTH_SPAN_NS). A job whose surviving workers grow more slowly after
+ * each kill stays the cause of the OOMs it keeps causing, where its last
+ * 4 s alone would weigh less than a large steady tenant's size; growth is
+ * still at most the score. A tenant killed for its size starts none: once it has
  * refilled, it is steady again. Rises, not new highs: a kill is credited
  * at once but its memory is freed a little later, so a sample can count
  * the victim twice, a high the job then only matches when it has refilled
@@ -359,10 +359,9 @@ int start_sampler(void *ctx)
  * The lowest of @h's samples of the last GROWTH_WINDOW_NS that its tasks
  * could run, and @low if that is lower: a sample's age is the time since
  * it was taken less the stall since (@stall now, less the sample's), and
- * at most GROWTH_SPAN_NS. A sample the timer is
- * writing as this runs is at worst one tick newer or older than it says:
- * the window moves by a tick, no more. So do the spell's fields: a spell
- * may end or start a tick late.
+ * at most GROWTH_SPAN_NS. A sample the timer is writing as this runs is at
+ * worst one tick newer or older than it says: the window moves by a tick,
+ * no more. So do the spell's fields: a spell may end or start a tick late.
  */
 static __always_inline u64 window_low(const struct history *h, u64 now, u32 stall, u64 low)
 {
@@ -382,8 +381,9 @@ static __always_inline u64 window_low(const struct history *h, u64 now, u32 stal
 
 /*
  * @cgid's growth, with @usage and @stall now: @usage minus the lowest of
- * its samples of the last GROWTH_WINDOW_NS it could run, or, in a spell, minus the lowest before the spell's
- * kill if that is lower; 0 without a sample.
+ * its samples of the last GROWTH_WINDOW_NS it could run, or, in a spell,
+ * minus the lowest before the spell's kill if that is lower; 0 without a
+ * sample.
  */
 static __always_inline u64 growth_of(u64 cgid, u64 usage, u32 stall)
 {
