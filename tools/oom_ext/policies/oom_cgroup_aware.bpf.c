@@ -243,6 +243,12 @@ static __always_inline u32 stall_us(struct mem_cgroup *m)
 	return ((u64 *)psi->total)[PSI_MEM_FULL] / 1000;
 }
 
+/* The stall between two stall_us() readings, @then and @now, in ns. */
+static __always_inline u64 stalled_ns(u32 now, u32 then)
+{
+	return (u64)(u32)(now - then) * 1000;
+}
+
 /* The stall of @h's newest sample: "now", as far as the samples know. */
 static __always_inline u32 newest_stall(const struct history *h)
 {
@@ -257,7 +263,7 @@ static __always_inline u32 newest_stall(const struct history *h)
 static __always_inline bool spell_over(const struct history *h, u64 now, u64 spell, u32 stall)
 {
 	s64 since = now - spell;
-	u64 stalled = (u64)(u32)(stall - h->spell_stall_us) * 1000;
+	u64 stalled = stalled_ns(stall, h->spell_stall_us);
 
 	return since > (s64)GROWTH_SPAN_NS || since > (s64)(GROWTH_WINDOW_NS + stalled);
 }
@@ -372,7 +378,7 @@ static __always_inline u64 window_low(const struct history *h, u64 now, u32 stal
 
 		if (!at || now - at > GROWTH_SPAN_NS || h->usage[i] >= low)
 			continue;
-		stalled = (u64)(u32)(stall - h->stall_us[i]) * 1000;
+		stalled = stalled_ns(stall, h->stall_us[i]);
 		if (now - at <= GROWTH_WINDOW_NS + stalled)
 			low = h->usage[i];
 	}
@@ -416,6 +422,7 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 	bpf_for(i, 0, OOM_EXT_MAX_LEVELS) {
 		struct oom_ext_level *lv;
 		u64 cgid, low;
+		u32 stall;
 
 		if (i >= oom_ext_explain.nr_levels)
 			break;
@@ -434,13 +441,14 @@ static __always_inline void growth_credit(struct oom_control *oc, u64 pages)
 		}
 		if (GROWTH_WEIGHT * lv->chosen_growth < lv->chosen_score)
 			continue;
+		stall = newest_stall(h);
 		/* Nothing to measure from (no sample in the window): no spell. */
-		low = window_low(h, now, newest_stall(h), ~0ULL);
+		low = window_low(h, now, stall, ~0ULL);
 		if (low == ~0ULL)
 			continue;
 		h->spell_low = low;
 		h->spell_ns = now;
-		h->spell_stall_us = newest_stall(h);
+		h->spell_stall_us = stall;
 	}
 }
 
